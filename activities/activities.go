@@ -1,0 +1,136 @@
+// Package activities wires firebreak's activities onto a Temporal worker and
+// holds the activity options the workflows use, so that timeouts and retry
+// budgets are decided in one place rather than at every call site.
+package activities
+
+import (
+	"context"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/firebreak-dev/firebreak/diagnose"
+	"github.com/firebreak-dev/firebreak/escalate"
+	"github.com/firebreak-dev/firebreak/internal/metrics"
+	"github.com/firebreak-dev/firebreak/remediate"
+)
+
+// Set is every activity implementation a worker serves.
+type Set struct {
+	Diagnose  *diagnose.Activities
+	Remediate *remediate.Activities
+	Escalate  *escalate.Activities
+	Recorder  *Recorder
+	Permits   *Permits
+}
+
+// Register registers every activity of the set on w.
+func Register(w worker.ActivityRegistry, s Set) {
+	w.RegisterActivity(s.Diagnose)
+	w.RegisterActivity(s.Remediate)
+	w.RegisterActivity(s.Escalate)
+	w.RegisterActivity(s.Recorder)
+	w.RegisterActivity(s.Permits)
+}
+
+// Query is for read-only queries (Prometheus). A few quick attempts: a
+// diagnosis that cannot be made within half a minute escalates instead.
+func Query(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 15 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    5 * time.Second,
+			MaximumAttempts:    3,
+		},
+	})
+}
+
+// Mutate is for actions. They are idempotent (they set an absolute value),
+// so retrying is safe; the budget is bounded so a broken target escalates.
+func Mutate(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    10 * time.Second,
+			MaximumAttempts:    5,
+		},
+	})
+}
+
+// Notify is for escalations: they must get out, so retries continue for up
+// to ten minutes, with backoff so a dead destination is not hammered.
+func Notify(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 10 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    2 * time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+		},
+	})
+}
+
+// Record is for local bookkeeping activities (metrics).
+func Record(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 5 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
+	})
+}
+
+// Recorder turns incident events into engine metrics. It runs as a local
+// activity so that replays never count an event twice.
+type Recorder struct {
+	Metrics *metrics.Metrics
+}
+
+// ActionEvent reports one action's result.
+type ActionEvent struct {
+	Runbook       string
+	Kind          string
+	Result        string // applied, unchanged, dry_run, failed
+	First         bool
+	AlertStartsAt time.Time
+	At            time.Time
+}
+
+// RecordAction counts an action and, for an incident's first, the time
+// from the alert's start.
+func (r *Recorder) RecordAction(_ context.Context, e ActionEvent) error {
+	if r == nil || r.Metrics == nil {
+		return nil
+	}
+	r.Metrics.Actions.WithLabelValues(e.Kind, e.Result).Inc()
+	if e.First && !e.AlertStartsAt.IsZero() && e.At.After(e.AlertStartsAt) {
+		r.Metrics.AlertToAction.WithLabelValues(e.Runbook).Observe(e.At.Sub(e.AlertStartsAt).Seconds())
+	}
+	return nil
+}
+
+// OutcomeEvent reports an incident's outcome.
+type OutcomeEvent struct {
+	Runbook       string
+	Outcome       string
+	AlertStartsAt time.Time
+	At            time.Time
+}
+
+// RecordOutcome counts an outcome and, for resolved ones, the time from the
+// alert's start.
+func (r *Recorder) RecordOutcome(_ context.Context, e OutcomeEvent) error {
+	if r == nil || r.Metrics == nil {
+		return nil
+	}
+	r.Metrics.Incidents.WithLabelValues(e.Runbook, e.Outcome).Inc()
+	if e.Outcome == "resolved" && !e.AlertStartsAt.IsZero() && e.At.After(e.AlertStartsAt) {
+		r.Metrics.AlertToResolved.WithLabelValues(e.Runbook).Observe(e.At.Sub(e.AlertStartsAt).Seconds())
+	}
+	return nil
+}

@@ -1,0 +1,149 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/firebreak-dev/firebreak/internal/config"
+	"github.com/firebreak-dev/firebreak/internal/devserver"
+	"github.com/firebreak-dev/firebreak/internal/engine"
+	"github.com/firebreak-dev/firebreak/runbooks"
+)
+
+// runDev is `firebreak dev`: an embedded Temporal server persisted under
+// --state, a worker and the receiver, in one process. Restarting it on the
+// same state carries open incidents on.
+func runDev(ctx context.Context, args []string, stdio IO) int {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	fs.SetOutput(stdio.Err)
+	runbookDir := fs.String("runbooks", "examples/runbooks", "runbook file or directory (repeat with commas)")
+	configPath := fs.String("config", "", "engine config file (firebreak.hcl); defaults apply when empty")
+	stateDir := fs.String("state", ".firebreak", "directory for the embedded Temporal server's data and escalation records")
+	listen := fs.String("listen", "", "webhook receiver and HTTP API address (default 127.0.0.1:9095, or the config's server.listen)")
+	temporalPort := fs.Int("temporal-port", 7233, "embedded Temporal frontend port (0 picks a free one)")
+	uiPort := fs.Int("ui-port", 8233, "embedded Temporal Web UI port (0 picks a free one, -1 disables it)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return ExitError
+	}
+	log := newLogger(stdio.Err, *logLevel)
+	cfg, code := loadConfig(*configPath, stdio)
+	if code != ExitOK {
+		return code
+	}
+	set, code := loadRunbooks(splitPaths(*runbookDir), stdio)
+	if code != ExitOK {
+		return code
+	}
+	if err := os.MkdirAll(*stateDir, 0o750); err != nil {
+		fmt.Fprintf(stdio.Err, "firebreak dev: create state directory: %v\n", err)
+		return ExitError
+	}
+	srv, err := devserver.Start(ctx, devserver.Options{
+		StateDir:     filepath.Join(*stateDir, "temporal"),
+		Host:         "127.0.0.1",
+		FrontendPort: *temporalPort,
+		UIPort:       *uiPort,
+		Namespace:    cfg.Temporal.Namespace,
+		Logger:       log,
+	})
+	if err != nil {
+		fmt.Fprintf(stdio.Err, "firebreak dev: start embedded temporal: %v\n", err)
+		return ExitError
+	}
+	defer srv.Stop()
+
+	opts := engineOptions(cfg, set, log)
+	opts.TemporalAddress = srv.FrontendAddr()
+	opts.Namespace = srv.Namespace()
+	opts.RecordPath = engine.RecordPathIn(*stateDir)
+	opts.UIURL = srv.UIURL()
+	if *listen != "" {
+		opts.Listen = *listen
+	}
+	eng, err := engine.Start(ctx, opts)
+	if err != nil {
+		fmt.Fprintf(stdio.Err, "firebreak dev: %v\n", err)
+		return ExitError
+	}
+	defer eng.Stop()
+	fmt.Fprintf(stdio.Out, "firebreak dev is running (%d runbooks from %s)\n", len(set.Runbooks), *runbookDir)
+	fmt.Fprintf(stdio.Out, "  webhook:    POST http://%s/webhook/alertmanager\n", eng.Addr())
+	fmt.Fprintf(stdio.Out, "  metrics:    http://%s/metrics\n", eng.Addr())
+	fmt.Fprintf(stdio.Out, "  temporal:   %s (namespace %s, task queue %s)\n", srv.FrontendAddr(), srv.Namespace(), opts.TaskQueue)
+	if u := srv.UIURL(); u != "" {
+		fmt.Fprintf(stdio.Out, "  web ui:     %s\n", u)
+	}
+	fmt.Fprintf(stdio.Out, "  state:      %s\n", *stateDir)
+	fmt.Fprintf(stdio.Out, "  escalations: %s\n", opts.RecordPath)
+	<-ctx.Done()
+	fmt.Fprintln(stdio.Out, "firebreak dev: shutting down")
+	return ExitOK
+}
+
+// engineOptions turns the engine config into engine options.
+func engineOptions(cfg *config.Config, set *runbooks.Set, log *slog.Logger) engine.Options {
+	o := engine.Options{
+		TemporalAddress:   cfg.Temporal.Address,
+		Namespace:         cfg.Temporal.Namespace,
+		TaskQueue:         cfg.Temporal.TaskQueue,
+		Listen:            cfg.Server.Listen,
+		Token:             cfg.Server.Token.Value(),
+		MaxBody:           cfg.Server.MaxBodyBytes,
+		Runbooks:          set,
+		PrometheusURL:     cfg.Prometheus.URL,
+		PrometheusTimeout: cfg.Prometheus.Timeout,
+		Log:               log,
+	}
+	o.Secrets.Dir, o.Secrets.EnvPrefix = cfg.Secrets.Dir, cfg.Secrets.EnvPrefix
+	o.Settings.DryRun = cfg.Guardrails.DryRun
+	o.Settings.Paused = cfg.Guardrails.Paused
+	o.Settings.Linger = cfg.Incidents.Linger
+	return o
+}
+
+func loadConfig(path string, stdio IO) (*config.Config, int) {
+	if path == "" {
+		return config.Default(), ExitOK
+	}
+	cfg, diags := config.Load(path)
+	if diags.HasErrors() {
+		writeDiags(stdio.Err, diags)
+		return nil, ExitFinding
+	}
+	return cfg, ExitOK
+}
+
+func loadRunbooks(paths []string, stdio IO) (*runbooks.Set, int) {
+	set, _, diags := runbooks.LoadPaths(paths...)
+	if len(diags) > 0 {
+		writeDiags(stdio.Err, diags)
+	}
+	if diags.HasErrors() {
+		return nil, ExitFinding
+	}
+	return set, ExitOK
+}
+
+func splitPaths(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func newLogger(w interface{ Write([]byte) (int, error) }, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}

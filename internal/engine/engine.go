@@ -1,0 +1,226 @@
+// Package engine assembles a running firebreak: the webhook receiver and its
+// HTTP endpoints, and the Temporal worker with every workflow and activity.
+// `firebreak dev` and `firebreak serve` both run it; they differ only in
+// where the Temporal server comes from.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/firebreak-dev/firebreak/activities"
+	"github.com/firebreak-dev/firebreak/diagnose"
+	"github.com/firebreak-dev/firebreak/escalate"
+	"github.com/firebreak-dev/firebreak/integrations/prometheus"
+	"github.com/firebreak-dev/firebreak/internal/intake"
+	"github.com/firebreak-dev/firebreak/internal/metrics"
+	"github.com/firebreak-dev/firebreak/internal/secrets"
+	"github.com/firebreak-dev/firebreak/remediate"
+	"github.com/firebreak-dev/firebreak/runbooks"
+	"github.com/firebreak-dev/firebreak/workflows"
+)
+
+// Roles a process can take.
+const (
+	RoleAll      = "all"
+	RoleReceiver = "receiver"
+	RoleWorker   = "worker"
+)
+
+// Options configure an engine. cli fills them from flags and firebreak.hcl.
+type Options struct {
+	Role string
+
+	TemporalAddress string
+	Namespace       string
+	TaskQueue       string
+
+	Listen  string
+	Token   string
+	MaxBody int64
+
+	Runbooks *runbooks.Set
+
+	PrometheusURL     string
+	PrometheusTimeout time.Duration
+	Secrets           secrets.Source
+
+	Settings workflows.Settings
+	// RecordPath is where escalation records are appended ("" = log only).
+	RecordPath string
+	// UIURL is the Temporal Web UI's base URL, for timeline links.
+	UIURL string
+
+	Log *slog.Logger
+	// Ready, when set, is called once the HTTP listener is bound, with its address.
+	Ready func(listenAddr string)
+}
+
+// Engine is a running receiver and/or worker.
+type Engine struct {
+	opts    Options
+	client  client.Client
+	worker  worker.Worker
+	intake  *intake.Handler
+	metrics *metrics.Metrics
+	srv     *http.Server
+	ln      net.Listener
+}
+
+// Start connects to Temporal, starts the worker and binds the HTTP listener.
+// The Temporal client is lazy: a receiver whose Temporal is down still
+// starts and answers 503, so Alertmanager keeps retrying.
+func Start(ctx context.Context, o Options) (*Engine, error) {
+	if o.Role == "" {
+		o.Role = RoleAll
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Runbooks == nil {
+		o.Runbooks = &runbooks.Set{}
+	}
+	e := &Engine{opts: o, metrics: metrics.New()}
+	c, err := client.NewLazyClient(client.Options{
+		HostPort:  o.TemporalAddress,
+		Namespace: o.Namespace,
+		Logger:    newTemporalLogger(o.Log),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("temporal client for %s: %w", o.TemporalAddress, err)
+	}
+	e.client = c
+	if o.Role == RoleAll || o.Role == RoleWorker {
+		if err := e.startWorker(); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	if err := e.startHTTP(); err != nil {
+		e.Stop()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Engine) startWorker() error {
+	o := e.opts
+	var prom diagnose.PromQuerier
+	if o.PrometheusURL != "" {
+		pc, err := prometheus.New(o.PrometheusURL, o.PrometheusTimeout)
+		if err != nil {
+			return fmt.Errorf("prometheus client: %w", err)
+		}
+		prom = pc
+	}
+	w := worker.New(e.client, o.TaskQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(workflows.Incident, workflow.RegisterOptions{Name: workflows.IncidentWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.Target, workflow.RegisterOptions{Name: workflows.TargetWorkflowName})
+	record := &escalate.RecordSink{Path: o.RecordPath, Log: o.Log}
+	activities.Register(w, activities.Set{
+		Diagnose:  &diagnose.Activities{Prom: prom, Log: o.Log},
+		Remediate: &remediate.Activities{Secrets: o.Secrets, Log: o.Log, Timeout: 10 * time.Second},
+		Escalate:  &escalate.Activities{Sinks: map[string]escalate.Sink{escalate.RecordSinkName: record}, Log: o.Log},
+		Recorder:  &activities.Recorder{Metrics: e.metrics},
+		Permits:   &activities.Permits{Client: e.client, TaskQueue: o.TaskQueue},
+	})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker on task queue %s: %w", o.TaskQueue, err)
+	}
+	e.worker = w
+	return nil
+}
+
+func (e *Engine) startHTTP() error {
+	o := e.opts
+	mux := http.NewServeMux()
+	if o.Role == RoleAll || o.Role == RoleReceiver {
+		e.intake = intake.New(o.Runbooks, intake.Options{
+			Temporal: e.client, TaskQueue: o.TaskQueue, Token: o.Token, MaxBody: o.MaxBody,
+			Settings: o.Settings, Log: o.Log, Metrics: e.metrics,
+		})
+		mux.Handle("/webhook/alertmanager", e.intake)
+	}
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("/readyz", e.ready)
+	mux.Handle("/metrics", promhttp.HandlerFor(e.metrics.Registry, promhttp.HandlerOpts{}))
+	ln, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", o.Listen, err)
+	}
+	e.ln = ln
+	e.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
+	go func() {
+		if err := e.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			o.Log.Error("http server stopped", "err", err)
+		}
+	}()
+	if o.Ready != nil {
+		o.Ready(ln.Addr().String())
+	}
+	return nil
+}
+
+// ready answers 200 when Temporal answers and runbooks are loaded.
+func (e *Engine) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	if _, err := e.client.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		http.Error(w, "temporal unreachable: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	if e.intake != nil && len(e.intake.Runbooks().Runbooks) == 0 {
+		http.Error(w, "no runbooks loaded", http.StatusServiceUnavailable)
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+// Addr is the HTTP listener's address.
+func (e *Engine) Addr() string { return e.ln.Addr().String() }
+
+// Client is the engine's Temporal client.
+func (e *Engine) Client() client.Client { return e.client }
+
+// Metrics is the engine's metrics.
+func (e *Engine) Metrics() *metrics.Metrics { return e.metrics }
+
+// SetRunbooks swaps the runbooks new alerts are matched against.
+func (e *Engine) SetRunbooks(set *runbooks.Set) {
+	if e.intake != nil {
+		e.intake.SetRunbooks(set)
+	}
+}
+
+// Stop shuts the HTTP server down (finishing requests in flight), then the
+// worker, then the client.
+func (e *Engine) Stop() {
+	if e.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_ = e.srv.Shutdown(ctx)
+		cancel()
+	}
+	if e.worker != nil {
+		e.worker.Stop()
+	}
+	if e.client != nil {
+		e.client.Close()
+	}
+}
+
+// RecordPathIn is the escalation record file under a state directory.
+func RecordPathIn(stateDir string) string { return filepath.Join(stateDir, "escalations.jsonl") }

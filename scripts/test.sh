@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# test.sh is firebreak's whole test suite, and what CI runs (.ci/run calls
+# it). On a fresh machine it installs everything the tests need: Debian
+# packages (scripts/install-deps.sh) and Go tools built from the module
+# proxy, cached by version under ~/.cache/firebreak/bin so the second run is
+# fast. Then: gofmt, go vet, staticcheck, workflowcheck, go test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+STATICCHECK_VERSION=v0.8.2
+WORKFLOWCHECK_VERSION=v0.6.0
+CACHE="${HOME}/.cache/firebreak"
+BIN="$CACHE/bin"
+mkdir -p "$BIN"
+export GOTOOLCHAIN=local
+
+step() { printf '\n== %s (%ss)\n' "$*" "$SECONDS"; }
+
+step "install Debian packages"
+scripts/install-deps.sh
+
+# tool NAME VERSION PACKAGE: build a Go tool once per version.
+tool() {
+	local name=$1 version=$2 pkg=$3
+	local target="$BIN/$name-$version"
+	if [ ! -x "$target" ]; then
+		step "build $name $version"
+		local tmp
+		tmp=$(mktemp -d)
+		GOBIN="$tmp" go install "$pkg@$version"
+		mv "$tmp/$name" "$target"
+		rm -rf "$tmp"
+	fi
+	printf '%s' "$target"
+}
+STATICCHECK=$(tool staticcheck "$STATICCHECK_VERSION" honnef.co/go/tools/cmd/staticcheck)
+WORKFLOWCHECK=$(tool workflowcheck "$WORKFLOWCHECK_VERSION" go.temporal.io/sdk/contrib/tools/workflowcheck)
+
+step "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+step "go build"
+go build ./...
+
+step "go vet"
+go vet ./...
+
+step "staticcheck"
+"$STATICCHECK" ./...
+
+step "workflowcheck"
+"$WORKFLOWCHECK" ./workflows/...
+
+step "go test"
+go test -count=1 -timeout 45m "$@" ./...
+
+step "done"

@@ -1,0 +1,560 @@
+package workflows
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/firebreak-dev/firebreak/activities"
+	"github.com/firebreak-dev/firebreak/diagnose"
+	"github.com/firebreak-dev/firebreak/escalate"
+	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/remediate"
+	"github.com/firebreak-dev/firebreak/runbooks"
+)
+
+// Activity receivers: nil pointers whose methods name the activities. The
+// worker registers real instances under the same names.
+var (
+	diag   *diagnose.Activities
+	rem    *remediate.Activities
+	esc    *escalate.Activities
+	rec    *activities.Recorder
+	permit *activities.Permits
+)
+
+// incidentRun is one execution of the Incident workflow: the parsed runbook,
+// the record being written and what the signals said so far.
+type incidentRun struct {
+	in       Input
+	rb       *runbooks.Runbook
+	st       incident.State
+	scope    runbooks.Scope
+	dryRun   bool
+	resolved bool // Alertmanager said the alert resolved
+	acted    []time.Time
+}
+
+// Incident runs one incident from its runbook: diagnose, decide, remediate
+// behind guardrails, verify, and reach an outcome; then it stays open until
+// the alert resolves (or Settings.Linger passes) so repeats of the alert
+// land here. Its result is the incident's record.
+func Incident(ctx workflow.Context, in Input) (incident.State, error) {
+	r := &incidentRun{in: in}
+	r.st = incident.State{
+		IncidentID:  in.IncidentID,
+		Runbook:     in.Runbook.Name,
+		RunbookSHA:  in.Runbook.SHA256,
+		Phase:       incident.PhaseDiagnosing,
+		Alert:       in.Alert,
+		AlertStatus: in.Alert.Status,
+		StartedAt:   workflow.Now(ctx),
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryState, func() (incident.State, error) { return r.st, nil }); err != nil {
+		return r.st, fmt.Errorf("register state query: %w", err)
+	}
+	r.event(ctx, "started", fmt.Sprintf("incident opened by runbook %s (sha256 %s)", in.Runbook.Name, short(in.Runbook.SHA256)))
+	workflow.Go(ctx, r.listen)
+
+	rb, err := pinnedRunbook(in.Runbook)
+	if err != nil {
+		return r.finish(ctx, r.escalate(ctx, fmt.Sprintf("runbook cannot run: %v", err), "error"))
+	}
+	r.rb = rb
+	r.dryRun = rb.Guardrails.DryRun || in.Settings.DryRun
+	r.st.DryRun = r.dryRun
+	r.scope = runbooks.Scope{
+		Alert: runbooks.Alert{
+			Status:       in.Alert.Status,
+			Labels:       in.Alert.Labels,
+			Annotations:  in.Alert.Annotations,
+			Fingerprint:  in.Alert.Fingerprint,
+			GeneratorURL: in.Alert.GeneratorURL,
+		},
+		Diagnosis: map[string]runbooks.Diagnosis{},
+	}
+	return r.finish(ctx, r.run(ctx))
+}
+
+// outcome is how run ended: the outcome and why.
+type outcome struct {
+	kind   string
+	reason string
+}
+
+func (r *incidentRun) run(ctx workflow.Context) outcome {
+	if failed := r.diagnose(ctx); failed != "" {
+		return r.escalate(ctx, failed, r.rb.Escalate.LogLevel)
+	}
+	esc, err := r.rb.ShouldEscalate(&r.scope)
+	if err != nil {
+		return r.escalate(ctx, fmt.Sprintf("escalate_when could not be evaluated: %v", err), r.rb.Escalate.LogLevel)
+	}
+	if esc {
+		return r.escalate(ctx, "escalate_when holds: the diagnosis is not one this runbook fixes", r.rb.Escalate.LogLevel)
+	}
+	var chosen *runbooks.Remediation
+	for _, m := range r.rb.Remediations {
+		ok, err := m.Holds(&r.scope)
+		if err != nil {
+			return r.escalate(ctx, fmt.Sprintf("remediate %q: when could not be evaluated: %v", m.Name, err), r.rb.Escalate.LogLevel)
+		}
+		if ok {
+			chosen = m
+			break
+		}
+	}
+	if chosen == nil {
+		return r.escalate(ctx, "no remediation applies to this diagnosis", r.rb.Escalate.LogLevel)
+	}
+	r.st.Remediation = chosen.Name
+	r.st.Phase = incident.PhaseRemediating
+	r.event(ctx, "remediation", fmt.Sprintf("remediation %q chosen", chosen.Name))
+
+	if r.resolved {
+		return outcome{incident.OutcomeStopped, "alert resolved before the first action"}
+	}
+	if r.in.Settings.Paused {
+		return r.escalate(ctx, fmt.Sprintf("automation is paused (kill switch): remediation %q not run", chosen.Name), r.rb.Escalate.LogLevel)
+	}
+
+	plans, err := r.plan(chosen)
+	if err != nil {
+		return r.escalate(ctx, err.Error(), r.rb.Escalate.LogLevel)
+	}
+	var release func()
+	if !r.dryRun {
+		var reason string
+		release, reason = r.acquire(ctx, plans, chosen)
+		if reason != "" {
+			return r.escalate(ctx, reason, r.rb.Escalate.LogLevel)
+		}
+	}
+	out, done := r.act(ctx, plans)
+	if done {
+		if release != nil {
+			release()
+		}
+		if out.kind == incident.OutcomeEscalated {
+			return r.escalate(ctx, out.reason, r.rb.Escalate.LogLevel)
+		}
+		return out
+	}
+	if r.dryRun {
+		return r.escalate(ctx, fmt.Sprintf("dry run: remediation %q planned, nothing changed", chosen.Name), "info")
+	}
+	out = r.verify(ctx, chosen)
+	if release != nil {
+		release()
+	}
+	if out.kind == incident.OutcomeEscalated {
+		return r.escalate(ctx, out.reason, r.rb.Escalate.LogLevel)
+	}
+	return out
+}
+
+// diagnose runs every diagnose block in order and returns why diagnosis
+// failed, or "". A runbook never acts on partial evidence.
+func (r *incidentRun) diagnose(ctx workflow.Context) string {
+	qctx := activities.Query(ctx)
+	for _, d := range r.rb.Diagnoses {
+		query, rng, step, err := d.PromQuery(&r.scope)
+		rec := incident.DiagnosisRecord{Name: d.Name, Query: query}
+		if err != nil {
+			rec.Error = err.Error()
+			r.st.Diagnosis = append(r.st.Diagnosis, rec)
+			r.scope.Diagnosis[d.Name] = runbooks.Diagnosis{Error: rec.Error}
+			return fmt.Sprintf("diagnosis %q failed: %v", d.Name, err)
+		}
+		var res diagnose.QueryResult
+		err = workflow.ExecuteActivity(qctx, diag.PromQuery, diagnose.QueryInput{Query: query, Range: rng, Step: step}).Get(ctx, &res)
+		if err != nil {
+			rec.Error = errorMessage(err)
+			r.st.Diagnosis = append(r.st.Diagnosis, rec)
+			r.scope.Diagnosis[d.Name] = runbooks.Diagnosis{Error: rec.Error}
+			r.event(ctx, "diagnosis", fmt.Sprintf("%s failed: %s", d.Name, rec.Error))
+			return fmt.Sprintf("diagnosis %q failed: %s", d.Name, rec.Error)
+		}
+		rec.Value, rec.Found, rec.Series = res.Value, res.Found, len(res.Series)
+		r.st.Diagnosis = append(r.st.Diagnosis, rec)
+		series := make([]runbooks.Series, 0, len(res.Series))
+		for _, s := range res.Series {
+			series = append(series, runbooks.Series{Labels: s.Labels, Value: s.Value})
+		}
+		r.scope.Diagnosis[d.Name] = runbooks.Diagnosis{Value: res.Value, Found: res.Found, Series: series}
+		r.event(ctx, "diagnosis", fmt.Sprintf("%s = %g (%d series)", d.Name, res.Value, len(res.Series)))
+	}
+	return ""
+}
+
+// actionPlan is one action with its evaluated parameters.
+type actionPlan struct {
+	action *runbooks.Action
+	spec   runbooks.PoolSizeSpec
+	target string
+}
+
+func (r *incidentRun) plan(m *runbooks.Remediation) ([]actionPlan, error) {
+	plans := make([]actionPlan, 0, len(m.Actions))
+	for _, a := range m.Actions {
+		switch a.Kind {
+		case runbooks.KindPgBouncerPoolSize:
+			spec, err := a.PoolSize(&r.scope)
+			if err != nil {
+				return nil, fmt.Errorf("action %q refused: %v", a.Name, err)
+			}
+			plans = append(plans, actionPlan{action: a, spec: spec, target: "pgbouncer/" + spec.AdminDSNSecret + "/" + spec.Database})
+		default:
+			return nil, fmt.Errorf("action %q: kind %q is not supported by this worker", a.Name, a.Kind)
+		}
+	}
+	return plans, nil
+}
+
+// acquire obtains the permit of every target the plans touch, in sorted
+// order so that two incidents can never wait on each other. It returns a
+// function that releases them all, or why a permit was refused.
+func (r *incidentRun) acquire(ctx workflow.Context, plans []actionPlan, m *runbooks.Remediation) (func(), string) {
+	seen := map[string]bool{}
+	var targets []string
+	for _, p := range plans {
+		if !seen[p.target] {
+			seen[p.target] = true
+			targets = append(targets, p.target)
+		}
+	}
+	sort.Strings(targets)
+	info := workflow.GetInfo(ctx)
+	g := r.rb.Guardrails
+	lease := time.Hour
+	if m.Verify != nil {
+		lease = m.Verify.Within + 10*time.Minute
+	}
+	timeout := r.in.Settings.PermitTimeout
+	if timeout <= 0 {
+		timeout = DefaultPermitTimeout
+	}
+	permits := workflow.GetSignalChannel(ctx, signalPermit)
+	var held []string
+	release := func() {
+		for _, t := range held {
+			rel := Release{IncidentID: r.in.IncidentID, ActedAt: r.acted}
+			// Best effort: a ledger that never hears the release frees the
+			// target when the lease ends.
+			_ = workflow.SignalExternalWorkflow(ctx, activities.TargetWorkflowID(t), "", signalRelease, rel).Get(ctx, nil)
+		}
+		held = nil
+	}
+	for _, t := range targets {
+		req := activities.PermitRequest{
+			Target: t, IncidentID: r.in.IncidentID, WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
+			Runbook: r.rb.Name, Cooldown: g.Cooldown, MaxActions: g.MaxActions, Window: g.Window, Lease: lease,
+		}
+		if err := workflow.ExecuteActivity(activities.Mutate(ctx), permit.RequestPermit, req).Get(ctx, nil); err != nil {
+			release()
+			return nil, fmt.Sprintf("guardrails: could not reach the ledger of %s: %s", t, errorMessage(err))
+		}
+		r.event(ctx, "guardrail", "waiting for the permit of "+t)
+		var p Permit
+		for {
+			got := false
+			timedOut := false
+			sel := workflow.NewSelector(ctx)
+			sel.AddReceive(permits, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, &p); got = true })
+			tctx, cancel := workflow.WithCancel(ctx)
+			sel.AddFuture(workflow.NewTimer(tctx, timeout), func(workflow.Future) { timedOut = true })
+			sel.Select(ctx)
+			cancel()
+			if timedOut {
+				held = append(held, t) // the ledger may grant later: release it then
+				release()
+				return nil, fmt.Sprintf("guardrails: %s stayed busy with another remediation for %s", t, timeout)
+			}
+			if got && p.Target == t {
+				break
+			}
+		}
+		if !p.Granted {
+			release()
+			return nil, "guardrails: " + p.Reason
+		}
+		held = append(held, t)
+		r.event(ctx, "guardrail", "permit granted for "+t)
+	}
+	return release, ""
+}
+
+// act runs the actions in order. It returns done=true with an outcome when
+// the run must end here (the alert resolved, or an action failed).
+func (r *incidentRun) act(ctx workflow.Context, plans []actionPlan) (outcome, bool) {
+	mctx := activities.Mutate(ctx)
+	for _, p := range plans {
+		if r.resolved {
+			return outcome{incident.OutcomeStopped, fmt.Sprintf("alert resolved before action %q", p.action.Name)}, true
+		}
+		ar := incident.ActionRecord{Name: p.action.Name, Kind: p.action.Kind, Target: p.target, Spec: specString(p.spec), DryRun: r.dryRun}
+		var state remediate.PoolState
+		err := workflow.ExecuteActivity(activities.Query(ctx), rem.PgBouncerPoolRead,
+			remediate.PoolReadInput{AdminDSNSecret: p.spec.AdminDSNSecret, Database: p.spec.Database}).Get(ctx, &state)
+		if err != nil {
+			ar.Error = errorMessage(err)
+			ar.At = workflow.Now(ctx)
+			r.st.Actions = append(r.st.Actions, ar)
+			r.recordAction(ctx, ar.Kind, "failed")
+			return outcome{incident.OutcomeEscalated, fmt.Sprintf("action %q could not read its target: %s", p.action.Name, ar.Error)}, true
+		}
+		ar.Prior = state.PoolSize
+		ar.Planned = p.spec.Set.Apply(state.PoolSize, p.spec.Min, p.spec.Max)
+		if r.dryRun {
+			ar.At = workflow.Now(ctx)
+			r.st.Actions = append(r.st.Actions, ar)
+			r.event(ctx, "action", fmt.Sprintf("dry run: %s would set %s from %d to %d", p.action.Name, p.target, ar.Prior, ar.Planned))
+			r.recordAction(ctx, ar.Kind, "dry_run")
+			continue
+		}
+		var res remediate.PoolSetResult
+		err = workflow.ExecuteActivity(mctx, rem.PgBouncerPoolSet,
+			remediate.PoolSetInput{AdminDSNSecret: p.spec.AdminDSNSecret, Database: p.spec.Database, Size: ar.Planned}).Get(ctx, &res)
+		ar.At = workflow.Now(ctx)
+		if err != nil {
+			ar.Error = errorMessage(err)
+			r.st.Actions = append(r.st.Actions, ar)
+			r.recordAction(ctx, ar.Kind, "failed")
+			return outcome{incident.OutcomeEscalated, fmt.Sprintf("action %q failed: %s", p.action.Name, ar.Error)}, true
+		}
+		ar.Applied, ar.Changed = true, res.Changed
+		r.st.Actions = append(r.st.Actions, ar)
+		r.acted = append(r.acted, ar.At)
+		result := "applied"
+		if !res.Changed {
+			result = "unchanged"
+		}
+		r.event(ctx, "action", fmt.Sprintf("%s set %s from %d to %d (%s)", p.action.Name, p.target, res.Prior, res.Size, result))
+		r.recordAction(ctx, ar.Kind, result)
+	}
+	return outcome{}, false
+}
+
+// verify polls the verification query on durable timers until it has held
+// for v.For, or v.Within has passed.
+func (r *incidentRun) verify(ctx workflow.Context, m *runbooks.Remediation) outcome {
+	v := m.Verify
+	if v == nil {
+		r.st.Verification = "none configured"
+		return outcome{incident.OutcomeResolved, fmt.Sprintf("remediation %q applied; the runbook has no verify block", m.Name)}
+	}
+	query, err := v.PromQuery(&r.scope)
+	if err != nil {
+		return outcome{incident.OutcomeEscalated, fmt.Sprintf("verify query could not be built: %v", err)}
+	}
+	r.st.Phase = incident.PhaseVerifying
+	r.event(ctx, "verify", fmt.Sprintf("verifying for %s within %s: %s", v.For, v.Within, query))
+	start := workflow.Now(ctx)
+	var holdingSince time.Time
+	for {
+		now := workflow.Now(ctx)
+		var res diagnose.QueryResult
+		err := workflow.ExecuteActivity(activities.Query(ctx), diag.PromQuery, diagnose.QueryInput{Query: query}).Get(ctx, &res)
+		check := incident.CheckRecord{Query: query, Value: res.Value, Found: res.Found, At: now}
+		if err != nil {
+			check.Error = errorMessage(err)
+		} else {
+			check.Passed = res.Found && v.Passes(res.Value)
+		}
+		r.st.Checks = append(r.st.Checks, check)
+		if check.Passed {
+			if holdingSince.IsZero() {
+				holdingSince = now
+			}
+			if now.Sub(holdingSince) >= v.For {
+				r.st.Verification = "passed"
+				r.event(ctx, "verify", fmt.Sprintf("passed: %g held for %s", res.Value, now.Sub(holdingSince)))
+				return outcome{incident.OutcomeResolved, fmt.Sprintf("remediation %q verified: %s", m.Name, thresholdText(v, res.Value))}
+			}
+		} else {
+			holdingSince = time.Time{}
+		}
+		if now.Sub(start) >= v.Within {
+			r.st.Verification = "failed"
+			last := "no data"
+			if check.Error != "" {
+				last = "query failed: " + check.Error
+			} else if check.Found {
+				last = fmt.Sprintf("last value %g", check.Value)
+			}
+			r.event(ctx, "verify", "failed: "+last)
+			return outcome{incident.OutcomeEscalated, fmt.Sprintf("verification failed: not %s for %s within %s (%s)", thresholdText(v, check.Value), v.For, v.Within, last)}
+		}
+		if err := workflow.Sleep(ctx, v.Every); err != nil {
+			return outcome{incident.OutcomeEscalated, fmt.Sprintf("verification interrupted: %v", err)}
+		}
+	}
+}
+
+// escalate hands the incident to humans through the runbook's sinks and
+// returns the escalated outcome.
+func (r *incidentRun) escalate(ctx workflow.Context, reason, level string) outcome {
+	r.st.Phase = incident.PhaseEscalating
+	r.st.Reason = reason
+	r.event(ctx, "escalate", reason)
+	e := escalate.Escalation{IncidentID: r.in.IncidentID, Runbook: r.in.Runbook.Name, Reason: reason, Level: level,
+		Record: r.st, TimelineURL: r.in.Settings.TimelineURL}
+	var res escalate.Result
+	err := workflow.ExecuteActivity(activities.Notify(ctx), esc.Escalate, escalate.Input{Escalation: e}).Get(ctx, &res)
+	now := workflow.Now(ctx)
+	if err != nil {
+		r.st.Escalations = append(r.st.Escalations, incident.EscalationRecord{Sink: escalate.RecordSinkName, Reason: reason, Error: errorMessage(err), At: now})
+	}
+	for _, s := range res.Delivered {
+		r.st.Escalations = append(r.st.Escalations, incident.EscalationRecord{Sink: s, Reason: reason, At: now})
+	}
+	for _, s := range sortedKeys(res.Failed) {
+		r.st.Escalations = append(r.st.Escalations, incident.EscalationRecord{Sink: s, Reason: reason, Error: res.Failed[s], At: now})
+	}
+	return outcome{incident.OutcomeEscalated, reason}
+}
+
+// finish records the outcome, then keeps the incident open until the alert
+// resolves or the linger time passes.
+func (r *incidentRun) finish(ctx workflow.Context, out outcome) (incident.State, error) {
+	r.st.Outcome, r.st.Reason = out.kind, out.reason
+	r.st.OutcomeAt = workflow.Now(ctx)
+	r.event(ctx, "outcome", out.kind+": "+out.reason)
+	_ = workflow.ExecuteLocalActivity(activities.Record(ctx), rec.RecordOutcome, activities.OutcomeEvent{
+		Runbook: r.in.Runbook.Name, Outcome: out.kind, AlertStartsAt: r.in.Alert.StartsAt, At: r.st.OutcomeAt,
+	}).Get(ctx, nil)
+	if out.kind != incident.OutcomeStopped && !r.resolved {
+		r.st.Phase = incident.PhaseAwaitingResolution
+		linger := r.in.Settings.Linger
+		if linger <= 0 {
+			linger = DefaultLinger
+		}
+		ok, err := workflow.AwaitWithTimeout(ctx, linger, func() bool { return r.resolved })
+		if err != nil {
+			return r.st, err
+		}
+		if !ok {
+			r.event(ctx, "closed", fmt.Sprintf("alert still firing after %s: closing; a later notification opens a new incident", linger))
+		}
+	}
+	r.st.Phase = incident.PhaseClosed
+	r.st.ClosedAt = workflow.Now(ctx)
+	return r.st, nil
+}
+
+// listen applies Alertmanager notifications as they arrive.
+func (r *incidentRun) listen(ctx workflow.Context) {
+	ch := workflow.GetSignalChannel(ctx, SignalAlert)
+	for {
+		var a incident.Alert
+		if more := ch.Receive(ctx, &a); !more {
+			return
+		}
+		r.st.Notifications++
+		r.st.AlertStatus = a.Status
+		if a.Status == "resolved" {
+			if !r.resolved {
+				r.resolved = true
+				r.st.AlertResolvedAt = workflow.Now(ctx)
+				r.event(ctx, "alert", "Alertmanager reports the alert resolved")
+			}
+			continue
+		}
+		if r.st.Notifications > 1 {
+			r.event(ctx, "alert", "alert still firing (repeat notification)")
+		}
+	}
+}
+
+func (r *incidentRun) event(ctx workflow.Context, kind, msg string) {
+	r.st.Timeline = append(r.st.Timeline, incident.Event{At: workflow.Now(ctx), Kind: kind, Message: msg})
+	workflow.GetLogger(ctx).Info(msg, "incident", r.in.IncidentID, "kind", kind)
+}
+
+func (r *incidentRun) recordAction(ctx workflow.Context, kind, result string) {
+	first := r.st.FirstActionAt.IsZero() && result != "failed" && result != "dry_run"
+	now := workflow.Now(ctx)
+	if first {
+		r.st.FirstActionAt = now
+	}
+	_ = workflow.ExecuteLocalActivity(activities.Record(ctx), rec.RecordAction, activities.ActionEvent{
+		Runbook: r.in.Runbook.Name, Kind: kind, Result: result, First: first, AlertStartsAt: r.in.Alert.StartsAt, At: now,
+	}).Get(ctx, nil)
+}
+
+// pinnedRunbook checks the pinned source against its digest and parses it.
+// Parsing is deterministic, so a replay parses to the same runbook.
+func pinnedRunbook(p PinnedRunbook) (*runbooks.Runbook, error) {
+	sum := sha256.Sum256(p.Source)
+	if got := hex.EncodeToString(sum[:]); got != p.SHA256 {
+		return nil, fmt.Errorf("pinned source of %s does not match its sha256 (got %s, want %s)", p.Filename, short(got), short(p.SHA256))
+	}
+	rb, diags := runbooks.Parse(p.Filename, p.Source)
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("parse %s: %s", p.Filename, diags.Error())
+	}
+	if rb.Name != p.Name {
+		return nil, fmt.Errorf("pinned source of %s defines runbook %q, not %q", p.Filename, rb.Name, p.Name)
+	}
+	return rb, nil
+}
+
+func specString(s runbooks.PoolSizeSpec) string {
+	out := s.Set.String()
+	if s.Min != nil {
+		out += fmt.Sprintf(" min %d", *s.Min)
+	}
+	if s.Max != nil {
+		out += fmt.Sprintf(" max %d", *s.Max)
+	}
+	return out
+}
+
+func thresholdText(v *runbooks.Verify, value float64) string {
+	switch {
+	case v.Below != nil:
+		return fmt.Sprintf("value %g below %g", value, *v.Below)
+	case v.Above != nil:
+		return fmt.Sprintf("value %g above %g", value, *v.Above)
+	}
+	return fmt.Sprintf("value %g", value)
+}
+
+// errorMessage unwraps Temporal's activity error to the application's own
+// message, which is what a person reading the record wants.
+func errorMessage(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		if t := app.Type(); t != "" && t != "wrapError" && t != "errorString" && t != "*fmt.wrapError" && t != "*errors.errorString" {
+			return app.Error() + " [" + t + "]"
+		}
+		return app.Error()
+	}
+	var timeout *temporal.TimeoutError
+	if errors.As(err, &timeout) {
+		return "timed out: " + timeout.Error()
+	}
+	return err.Error()
+}
+
+func short(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
