@@ -1,0 +1,247 @@
+package runbooks
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// exprUse says where an expression sits, which decides what it may see and
+// what it must produce.
+type exprUse struct {
+	what           string // attribute name for messages, e.g. "when"
+	template       bool   // a string template whose interpolations get escaped
+	allowDiagnosis bool   // diagnoses cannot see each other; everything else can
+}
+
+// references are the label and annotation names a runbook reads by name;
+// evaluation fills the ones an alert lacks with "".
+type references struct {
+	labels      []string
+	annotations []string
+}
+
+func addName(list []string, name string) []string {
+	i := sort.SearchStrings(list, name)
+	if i < len(list) && list[i] == name {
+		return list
+	}
+	list = append(list, "")
+	copy(list[i+1:], list[i:])
+	list[i] = name
+	return list
+}
+
+// stepName is the attribute name a traversal step selects, when static.
+func stepName(s hcl.Traverser) (string, bool) {
+	switch s := s.(type) {
+	case hcl.TraverseAttr:
+		return s.Name, true
+	case hcl.TraverseIndex:
+		if s.Key.Type() == cty.String && s.Key.IsKnown() && !s.Key.IsNull() {
+			return s.Key.AsString(), true
+		}
+	}
+	return "", false
+}
+
+// checkExpr validates an expression statically: templates are templates,
+// every function exists and secret() stays in admin_dsn, every reference
+// names a real scope variable and a declared diagnosis, and the value has
+// the right type. It records the label names the expression reads.
+func (p *parser) checkExpr(expr hcl.Expression, use exprUse, context hcl.Range) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	if use.template {
+		switch expr.(type) {
+		case *hclsyntax.TemplateExpr, *hclsyntax.TemplateWrapExpr:
+		default:
+			diags = append(diags, newDiag("Template required",
+				fmt.Sprintf("%s must be a quoted string; use ${...} to interpolate, so that label values can be escaped for their destination.", use.what),
+				expr.Range(), context))
+			return diags
+		}
+	}
+	if node, ok := expr.(hclsyntax.Node); ok {
+		hclsyntax.VisitAll(node, func(n hclsyntax.Node) hcl.Diagnostics {
+			call, ok := n.(*hclsyntax.FunctionCallExpr)
+			if !ok {
+				return nil
+			}
+			switch _, known := functionTable[call.Name]; {
+			case !known:
+				diags = append(diags, newDiag("Call to unknown function",
+					fmt.Sprintf("There is no function named %q. Runbook expressions can only call pure functions; see docs/runbooks.md.", call.Name),
+					call.NameRange, context))
+			case call.Name == funcSecret:
+				diags = append(diags, newDiag("secret() is not allowed here",
+					fmt.Sprintf("Secrets can only be passed to admin_dsn, never into %s, so that they cannot end up in queries, logs or workflow history.", use.what),
+					call.Range(), context))
+			}
+			return nil
+		})
+	}
+	for _, t := range expr.Variables() {
+		if d := p.checkTraversal(t, use, context); d != nil {
+			diags = append(diags, d)
+		}
+	}
+	if diags.HasErrors() {
+		return diags
+	}
+	v, valDiags := expr.Value(p.rb.typeCheckContext(use.allowDiagnosis))
+	for _, d := range valDiags {
+		if d.Context == nil {
+			d.Context = context.Ptr()
+		}
+	}
+	diags = append(diags, valDiags...)
+	if valDiags.HasErrors() {
+		return diags
+	}
+	want, wantName := cty.Bool, "a bool"
+	if use.template {
+		want, wantName = cty.String, "a string"
+	}
+	if _, err := convert.Convert(v, want); err != nil {
+		diags = append(diags, newDiag("Invalid "+use.what+" value",
+			fmt.Sprintf("%s must be %s: %s.", use.what, wantName, err), expr.Range(), context))
+	}
+	return diags
+}
+
+func (p *parser) checkTraversal(t hcl.Traversal, use exprUse, context hcl.Range) *hcl.Diagnostic {
+	rng := t.SourceRange()
+	switch t.RootName() {
+	case varAlert:
+		if len(t) < 2 {
+			return nil
+		}
+		name, ok := stepName(t[1])
+		switch {
+		case !ok:
+			return newDiag("Invalid alert reference", "Refer to alert attributes by name, like alert.labels.service.", rng, context)
+		case name == alertLabels || name == alertAnnotations:
+			if len(t) > 2 {
+				if key, ok := stepName(t[2]); ok {
+					if name == alertLabels {
+						p.rb.refs.labels = addName(p.rb.refs.labels, key)
+					} else {
+						p.rb.refs.annotations = addName(p.rb.refs.annotations, key)
+					}
+				}
+			}
+		case name == alertStatus || name == alertFingerprint || name == alertGeneratorURL:
+		default:
+			return newDiag("Unsupported alert attribute",
+				fmt.Sprintf("alert has no attribute %q; it has labels, annotations, status, fingerprint and generator_url.", name), rng, context)
+		}
+		return nil
+	case varDiagnosis:
+		if !use.allowDiagnosis {
+			return newDiag("Diagnosis not available here",
+				"A diagnose block cannot read diagnoses: they all run before any of them is known. Use alert.* here.", rng, context)
+		}
+		if len(t) < 2 {
+			return newDiag("Invalid diagnosis reference", "Refer to a diagnosis by name, like diagnosis.waiting.value.", rng, context)
+		}
+		name, ok := stepName(t[1])
+		if !ok {
+			return newDiag("Invalid diagnosis reference", "Refer to a diagnosis by name, like diagnosis.waiting.value.", rng, context)
+		}
+		if _, declared := p.diagnoses[name]; !declared {
+			return newDiag("Reference to undefined diagnosis",
+				fmt.Sprintf("There is no diagnose block named %q in this runbook.%s", name, p.declaredDiagnoses()), rng, context)
+		}
+		if len(t) > 2 {
+			attr, ok := stepName(t[2])
+			if !ok || (attr != diagValue && attr != diagFound && attr != diagSeries && attr != diagError) {
+				return newDiag("Unsupported diagnosis attribute",
+					"A diagnosis has the attributes value, found, series and error.", rng, context)
+			}
+		}
+		return nil
+	default:
+		return newDiag("Unknown variable",
+			fmt.Sprintf("There is no variable named %q; expressions can read alert and diagnosis.", t.RootName()), rng, context)
+	}
+}
+
+func (p *parser) declaredDiagnoses() string {
+	if len(p.diagnoses) == 0 {
+		return " It declares none."
+	}
+	names := make([]string, 0, len(p.diagnoses))
+	for n := range p.diagnoses {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return " Declared: " + strings.Join(names, ", ") + "."
+}
+
+// evalBool evaluates a condition.
+func (r *Runbook) evalBool(expr hcl.Expression, s *Scope, what string) (bool, error) {
+	v, diags := expr.Value(r.evalContext(s))
+	if diags.HasErrors() {
+		return false, fmt.Errorf("evaluate %s: %w", what, diags)
+	}
+	v, err := convert.Convert(v, cty.Bool)
+	if err != nil {
+		return false, fmt.Errorf("evaluate %s: %w", what, err)
+	}
+	if v.IsNull() || !v.IsKnown() {
+		return false, fmt.Errorf("evaluate %s: result is null", what)
+	}
+	return v.True(), nil
+}
+
+// evalTemplate renders a template, passing every interpolated value (but not
+// the literal text around it) through escape.
+func (r *Runbook) evalTemplate(expr hcl.Expression, s *Scope, escape func(string) string, what string) (string, error) {
+	ctx := r.evalContext(s)
+	var parts []hclsyntax.Expression
+	switch e := expr.(type) {
+	case *hclsyntax.TemplateExpr:
+		parts = e.Parts
+	case *hclsyntax.TemplateWrapExpr:
+		parts = []hclsyntax.Expression{e.Wrapped}
+	default:
+		return "", fmt.Errorf("evaluate %s: not a template", what)
+	}
+	var b strings.Builder
+	for _, part := range parts {
+		if lit, ok := part.(*hclsyntax.LiteralValueExpr); ok && lit.Val.Type() == cty.String {
+			b.WriteString(lit.Val.AsString())
+			continue
+		}
+		v, diags := part.Value(ctx)
+		if diags.HasErrors() {
+			return "", fmt.Errorf("evaluate %s: %w", what, diags)
+		}
+		v, err := convert.Convert(v, cty.String)
+		if err != nil {
+			return "", fmt.Errorf("evaluate %s: %w", what, err)
+		}
+		if v.IsNull() || !v.IsKnown() {
+			return "", fmt.Errorf("evaluate %s: interpolated value is null", what)
+		}
+		b.WriteString(escape(v.AsString()))
+	}
+	return b.String(), nil
+}
+
+// EscapePromQLString escapes s for use inside a double-quoted PromQL string:
+// backslashes, double quotes, newlines and other control characters become
+// escape sequences, so a hostile label value cannot close the string and
+// append its own query.
+func EscapePromQLString(s string) string {
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
+}
+
+func noEscape(s string) string { return s }

@@ -1,0 +1,7 @@
+runbook "action-no-kind" {
+  match = ["alertname=\"X\""]
+  remediate "grow" {
+    action "grow" { # ERROR: Missing action kind
+    }
+  }
+}

@@ -1,0 +1,5 @@
+runbook "diagnose-no-source" {
+  match = ["alertname=\"X\""]
+  diagnose "a" { # ERROR: Missing diagnosis source
+  }
+}

@@ -1,0 +1,8 @@
+runbook "diagnose-template-required" {
+  match = ["alertname=\"X\""]
+  diagnose "a" {
+    prometheus {
+      query = format("up{job=\"%s\"}", alert.labels.job) # ERROR: Template required
+    }
+  }
+}

@@ -1,0 +1,7 @@
+runbook "one" {
+  match = ["alertname=\"One\""]
+}
+
+runbook "two" { # ERROR: Multiple runbook blocks
+  match = ["alertname=\"Two\""]
+}

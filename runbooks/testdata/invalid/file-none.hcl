@@ -1,0 +1,1 @@
+# A runbook file must hold a runbook block. # ERROR: Missing runbook block

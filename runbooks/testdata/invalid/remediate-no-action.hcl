@@ -1,0 +1,5 @@
+runbook "remediate-no-action" {
+  match = ["alertname=\"X\""]
+  remediate "nothing" { # ERROR: Missing action
+  }
+}

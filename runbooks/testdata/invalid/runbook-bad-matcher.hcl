@@ -1,0 +1,6 @@
+runbook "bad-matcher" {
+  match = [
+    "alertname=\"X\"",
+    "service=~\"(unclosed\"", # ERROR: Invalid matcher
+  ]
+}

@@ -1,0 +1,3 @@
+runbook "bad name!" { # ERROR: Invalid runbook name
+  match = ["alertname=\"X\""]
+}

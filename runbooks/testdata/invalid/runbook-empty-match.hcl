@@ -1,0 +1,3 @@
+runbook "empty-match" {
+  match = [] # ERROR: Empty match
+}

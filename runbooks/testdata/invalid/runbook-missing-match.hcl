@@ -1,0 +1,3 @@
+runbook "missing-match" { # ERROR: Missing required argument
+  description = "no match"
+}

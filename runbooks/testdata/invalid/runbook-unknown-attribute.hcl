@@ -1,0 +1,4 @@
+runbook "unknown-attribute" {
+  match    = ["alertname=\"X\""]
+  severity = "critical" # ERROR: Unsupported argument
+}

@@ -1,0 +1,5 @@
+runbook "unknown-block" {
+  match = ["alertname=\"X\""]
+  notify "slack" { # ERROR: Unsupported block type
+  }
+}

@@ -1,0 +1,4 @@
+runbook "syntax" {
+  match = ["alertname=\"X\""]
+  owner = = "payments" # ERROR: Invalid expression
+}

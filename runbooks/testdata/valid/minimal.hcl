@@ -1,0 +1,3 @@
+runbook "minimal" {
+  match = ["{alertname=\"Minimal\", severity!=\"info\"}"]
+}
