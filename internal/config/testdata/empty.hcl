@@ -1,0 +1,1 @@
+# Every setting has a default.
