@@ -20,6 +20,9 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/testutil"
 )
 
+// The engine wires the Prometheus client into Activities.Prom.
+var _ PromQuerier = (*prometheus.Client)(nil)
+
 // fakeProm returns a canned result or error and records the call it got.
 type fakeProm struct {
 	res       prometheus.Result
