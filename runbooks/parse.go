@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -165,7 +166,7 @@ func checkName(b *hcl.Block, kind string, seen map[string]hcl.Range) hcl.Diagnos
 	}
 	if prev, dup := seen[name]; dup {
 		return hcl.Diagnostics{newDiag("Duplicate "+kind+" block",
-			fmt.Sprintf("A %s block named %q was already defined at %s; names must be unique.", kind, name, prev),
+			fmt.Sprintf("%s %s block named %q was already defined at %s; names must be unique.", article(kind), kind, name, prev),
 			b.LabelRanges[0], blockRange(b))}
 	}
 	seen[name] = b.DefRange
@@ -188,13 +189,13 @@ func exactlyOneKind(outer *hcl.Block, inner hcl.Blocks, what string) (*hcl.Block
 	switch len(inner) {
 	case 0:
 		return nil, hcl.Diagnostics{newDiag("Missing "+what,
-			fmt.Sprintf("A %s block must contain exactly one %s block.", outer.Type, what),
+			fmt.Sprintf("%s %s block must contain exactly one %s block.", article(outer.Type), outer.Type, what),
 			outer.DefRange, blockRange(outer))}
 	case 1:
 		return inner[0], nil
 	default:
 		return nil, hcl.Diagnostics{newDiag("Multiple "+what+"s",
-			fmt.Sprintf("A %s block contains exactly one %s block; another is defined at %s.", outer.Type, what, inner[0].DefRange),
+			fmt.Sprintf("%s %s block contains exactly one %s block; another is defined at %s.", article(outer.Type), outer.Type, what, inner[0].DefRange),
 			inner[1].DefRange, blockRange(outer))}
 	}
 }
@@ -220,6 +221,14 @@ func optDuration(s *string, def time.Duration, what string, subject, context hcl
 		return def, nil
 	}
 	return parseDuration(*s, what, subject, context)
+}
+
+// article is the indefinite article for a block type in messages.
+func article(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "An"
+	}
+	return "A"
 }
 
 // blockRange is the whole extent of a block, for diagnostic contexts.
