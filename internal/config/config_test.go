@@ -113,7 +113,7 @@ func TestSecretRedaction(t *testing.T) {
 		"%v":   fmt.Sprintf("%v", cfg),
 		"%+v":  fmt.Sprintf("%+v", cfg),
 		"%#v":  fmt.Sprintf("%#v", cfg),
-		"%s":   fmt.Sprintf("%s", s),
+		"%s":   fmt.Sprintf("token=%s", s),
 		"json": string(js),
 		"slog": logged.String(),
 	} {
