@@ -177,7 +177,7 @@ func TestIncidentKey(t *testing.T) {
 }
 
 func TestSecretNames(t *testing.T) {
-	for _, name := range []string{"../etc/passwd", "", "a/b", ".hidden"} {
+	for _, name := range []string{"../etc/passwd", "", "a/b", ".hidden", "Admin", "pg-admin"} {
 		src := `runbook "s" {
   match = ["a=\"b\""]
   remediate "r" {
@@ -243,5 +243,75 @@ func TestParseAmountErrors(t *testing.T) {
 	}
 	if a, err := ParseAmount(" +12.5% "); err != nil || a != (Amount{Op: '+', Value: 12.5, Percent: true}) {
 		t.Errorf("ParseAmount(+12.5%%) = %+v, %v", a, err)
+	}
+}
+
+func TestTemplateForms(t *testing.T) {
+	src := `runbook "forms" {
+  match = ["a=\"b\""]
+  diagnose "heredoc" {
+    prometheus {
+      query = <<-EOT
+        up{job="${alert.labels.job}"}
+      EOT
+    }
+  }
+  diagnose "directive" {
+    prometheus {
+      query = "up%{ if alert.labels.job != "" }{job=\"${alert.labels.job}\"}%{ endif }"
+    }
+  }
+  diagnose "ternary" {
+    prometheus {
+      query = "up{job=\"${alert.labels.job == "" ? "a\"b" : alert.labels.job}\"}"
+    }
+  }
+  diagnose "wrapped" {
+    prometheus {
+      query = "${alert.labels.job}"
+    }
+  }
+}`
+	rb, diags := Parse("forms.hcl", []byte(src))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	s := &Scope{Alert: Alert{Labels: map[string]string{"job": `x"y`}}}
+	want := map[string]string{
+		"heredoc":   "up{job=\"x\\\"y\"}\n",
+		"directive": `up{job="x\"y"}`,
+		"wrapped":   `x\"y`,
+		"ternary":   `up{job="x\"y"}`,
+	}
+	for name, w := range want {
+		q, _, _, err := rb.Diagnosis(name).PromQuery(s)
+		if err != nil || q != w {
+			t.Errorf("%s: got %q, %v; want %q", name, q, err, w)
+		}
+	}
+	if q, _, _, _ := rb.Diagnosis("directive").PromQuery(&Scope{}); q != "up" {
+		t.Errorf("directive without label: %q", q)
+	}
+	// A literal branch is text written in the runbook: kept as written.
+	if q, _, _, _ := rb.Diagnosis("ternary").PromQuery(&Scope{}); q != `up{job="a"b"}` {
+		t.Errorf("ternary literal branch: %q", q)
+	}
+}
+
+func TestSecretMustBeLiteral(t *testing.T) {
+	src := `runbook "s" {
+  match = ["a=\"b\""]
+  remediate "r" {
+    action "a" {
+      pgbouncer_pool_size {
+        admin_dsn = secret(alert.labels.x)
+        database  = "d"
+        set       = "4"
+      }
+    }
+  }
+}`
+	if _, diags := Parse("s.hcl", []byte(src)); !diags.HasErrors() || !strings.Contains(diags.Error(), "Variables not allowed") {
+		t.Errorf("secret(alert.labels.x) accepted: %v", diags)
 	}
 }

@@ -200,39 +200,68 @@ func (r *Runbook) evalBool(expr hcl.Expression, s *Scope, what string) (bool, er
 	return v.True(), nil
 }
 
-// evalTemplate renders a template, passing every interpolated value (but not
-// the literal text around it) through escape.
+// evalTemplate renders a template, passing every value computed from
+// variables or functions through escape, while text written in the runbook
+// itself (the literal parts, and the literal branches of conditionals and
+// %{if} directives) is kept as written.
 func (r *Runbook) evalTemplate(expr hcl.Expression, s *Scope, escape func(string) string, what string) (string, error) {
-	ctx := r.evalContext(s)
-	var parts []hclsyntax.Expression
-	switch e := expr.(type) {
-	case *hclsyntax.TemplateExpr:
-		parts = e.Parts
-	case *hclsyntax.TemplateWrapExpr:
-		parts = []hclsyntax.Expression{e.Wrapped}
+	switch expr.(type) {
+	case *hclsyntax.TemplateExpr, *hclsyntax.TemplateWrapExpr:
 	default:
 		return "", fmt.Errorf("evaluate %s: not a template", what)
 	}
 	var b strings.Builder
-	for _, part := range parts {
-		if lit, ok := part.(*hclsyntax.LiteralValueExpr); ok && lit.Val.Type() == cty.String {
-			b.WriteString(lit.Val.AsString())
-			continue
-		}
-		v, diags := part.Value(ctx)
-		if diags.HasErrors() {
-			return "", fmt.Errorf("evaluate %s: %w", what, diags)
-		}
-		v, err := convert.Convert(v, cty.String)
-		if err != nil {
-			return "", fmt.Errorf("evaluate %s: %w", what, err)
-		}
-		if v.IsNull() || !v.IsKnown() {
-			return "", fmt.Errorf("evaluate %s: interpolated value is null", what)
-		}
-		b.WriteString(escape(v.AsString()))
+	if err := render(&b, expr.(hclsyntax.Expression), r.evalContext(s), escape); err != nil {
+		return "", fmt.Errorf("evaluate %s: %w", what, err)
 	}
 	return b.String(), nil
+}
+
+func render(b *strings.Builder, expr hclsyntax.Expression, ctx *hcl.EvalContext, escape func(string) string) error {
+	switch e := expr.(type) {
+	case *hclsyntax.TemplateExpr:
+		for _, part := range e.Parts {
+			if lit, ok := part.(*hclsyntax.LiteralValueExpr); ok && lit.Val.Type() == cty.String {
+				b.WriteString(lit.Val.AsString())
+				continue
+			}
+			if err := render(b, part, ctx, escape); err != nil {
+				return err
+			}
+		}
+		return nil
+	case *hclsyntax.TemplateWrapExpr:
+		return render(b, e.Wrapped, ctx, escape)
+	case *hclsyntax.ConditionalExpr:
+		cond, diags := e.Condition.Value(ctx)
+		if diags.HasErrors() {
+			return diags
+		}
+		cond, err := convert.Convert(cond, cty.Bool)
+		if err != nil {
+			return fmt.Errorf("condition: %w", err)
+		}
+		if cond.IsNull() || !cond.IsKnown() {
+			return fmt.Errorf("condition is null")
+		}
+		if cond.True() {
+			return render(b, e.TrueResult, ctx, escape)
+		}
+		return render(b, e.FalseResult, ctx, escape)
+	}
+	v, diags := expr.Value(ctx)
+	if diags.HasErrors() {
+		return diags
+	}
+	v, err := convert.Convert(v, cty.String)
+	if err != nil {
+		return err
+	}
+	if v.IsNull() || !v.IsKnown() {
+		return fmt.Errorf("interpolated value is null")
+	}
+	b.WriteString(escape(v.AsString()))
+	return nil
 }
 
 // EscapePromQLString escapes s for use inside a double-quoted PromQL string:

@@ -17,9 +17,11 @@ const (
 	funcDuration = "duration"
 )
 
-// secretNamePattern keeps secret names usable as file names in the secrets
-// directory and as environment variable suffixes: no separators, no "..".
-var secretNamePattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_-]{0,127}$`)
+// secretNamePattern is the shape internal/secrets accepts: usable as a file
+// name in the secrets directory (no separators, no dots) and mapping to
+// exactly one environment variable. Checking it here turns a name the
+// engine would refuse mid-incident into a validation error.
+var secretNamePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 
 // secretType is the capsule type secret() returns. A capsule cannot be
 // converted to a string, so a secret reference used in a template or a
@@ -37,7 +39,7 @@ var secretFunc = function.New(&function.Spec{
 	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 		name := args[0].AsString()
 		if !secretNamePattern.MatchString(name) {
-			return cty.NilVal, fmt.Errorf("invalid secret name %q: want letters, digits, '_' and '-'", name)
+			return cty.NilVal, fmt.Errorf("invalid secret name %q: want lower-case letters, digits and '_', starting with a letter", name)
 		}
 		return cty.CapsuleVal(secretType, &name), nil
 	},
