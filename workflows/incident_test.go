@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -53,6 +54,17 @@ type env struct {
 	*testsuite.TestWorkflowEnvironment
 	escalations []escalate.Input
 	sets        []remediate.PoolSetInput
+	// prom answers PromQuery; permit answers RequestPermit. Tests swap them.
+	prom   func(diagnose.QueryInput) (diagnose.QueryResult, error)
+	permit func(activities.PermitRequest) Permit
+}
+
+// healthyProm finds connection timeouts, and an error ratio that verifies.
+func healthyProm(in diagnose.QueryInput) (diagnose.QueryResult, error) {
+	if strings.Contains(in.Query, "connection_timeout") {
+		return diagnose.QueryResult{Query: in.Query, Value: 4, Found: true, Series: []diagnose.Series{{Value: 4}}}, nil
+	}
+	return diagnose.QueryResult{Query: in.Query, Value: 0.01, Found: true, Series: []diagnose.Series{{Value: 0.01}}}, nil
 }
 
 // newEnv registers the workflows and default activity behaviour: the
@@ -60,32 +72,29 @@ type env struct {
 // ledger grants at once, verification passes.
 func newEnv(t *testing.T) *env {
 	var s testsuite.WorkflowTestSuite
-	e := &env{TestWorkflowEnvironment: s.NewTestWorkflowEnvironment()}
+	e := &env{TestWorkflowEnvironment: s.NewTestWorkflowEnvironment(), prom: healthyProm,
+		permit: func(req activities.PermitRequest) Permit { return Permit{Target: req.Target, Granted: true} }}
 	e.RegisterWorkflowWithOptions(Incident, workflow.RegisterOptions{Name: IncidentWorkflowName})
 	e.RegisterActivity(&diagnose.Activities{})
 	e.RegisterActivity(&remediate.Activities{})
 	e.RegisterActivity(&escalate.Activities{})
 	e.RegisterActivity(&activities.Recorder{})
 	e.RegisterActivity(&activities.Permits{})
-	e.OnActivity("PromQuery", mock.Anything, mock.Anything).Return(func(_ interface{}, in diagnose.QueryInput) (diagnose.QueryResult, error) {
-		if strings.Contains(in.Query, "connection_timeout") {
-			return diagnose.QueryResult{Query: in.Query, Value: 4, Found: true, Series: []diagnose.Series{{Value: 4}}}, nil
-		}
-		return diagnose.QueryResult{Query: in.Query, Value: 0.01, Found: true, Series: []diagnose.Series{{Value: 0.01}}}, nil
+	e.OnActivity("PromQuery", mock.Anything, mock.Anything).Return(func(_ context.Context, in diagnose.QueryInput) (diagnose.QueryResult, error) {
+		return e.prom(in)
 	}).Maybe()
 	e.OnActivity("PgBouncerPoolRead", mock.Anything, mock.Anything).Return(remediate.PoolState{Database: "demo", DefaultPoolSize: 2, PoolSize: 2}, nil).Maybe()
-	e.OnActivity("PgBouncerPoolSet", mock.Anything, mock.Anything).Return(func(_ interface{}, in remediate.PoolSetInput) (remediate.PoolSetResult, error) {
+	e.OnActivity("PgBouncerPoolSet", mock.Anything, mock.Anything).Return(func(_ context.Context, in remediate.PoolSetInput) (remediate.PoolSetResult, error) {
 		e.sets = append(e.sets, in)
 		return remediate.PoolSetResult{Database: in.Database, Prior: 2, Size: in.Size, Changed: true}, nil
 	}).Maybe()
-	e.OnActivity("Escalate", mock.Anything, mock.Anything).Return(func(_ interface{}, in escalate.Input) (escalate.Result, error) {
+	e.OnActivity("Escalate", mock.Anything, mock.Anything).Return(func(_ context.Context, in escalate.Input) (escalate.Result, error) {
 		e.escalations = append(e.escalations, in)
 		return escalate.Result{Delivered: []string{escalate.RecordSinkName}}, nil
 	}).Maybe()
-	e.OnActivity("RequestPermit", mock.Anything, mock.Anything).Return(func(_ interface{}, req activities.PermitRequest) error {
-		e.RegisterDelayedCallback(func() {
-			e.SignalWorkflow(signalPermit, Permit{Target: req.Target, Granted: true})
-		}, time.Millisecond)
+	e.OnActivity("RequestPermit", mock.Anything, mock.Anything).Return(func(_ context.Context, req activities.PermitRequest) error {
+		p := e.permit(req)
+		e.RegisterDelayedCallback(func() { e.SignalWorkflow(signalPermit, p) }, time.Millisecond)
 		return nil
 	}).Maybe()
 	e.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(nil).Maybe()
@@ -139,13 +148,12 @@ func TestIncidentResolvesAfterVerifiedAction(t *testing.T) {
 
 func TestIncidentEscalatesWhenVerificationFails(t *testing.T) {
 	e := newEnv(t)
-	e.OnActivity("PromQuery", mock.Anything, mock.Anything).Unset()
-	e.OnActivity("PromQuery", mock.Anything, mock.Anything).Return(func(_ interface{}, in diagnose.QueryInput) (diagnose.QueryResult, error) {
+	e.prom = func(in diagnose.QueryInput) (diagnose.QueryResult, error) {
 		if strings.Contains(in.Query, "connection_timeout") {
 			return diagnose.QueryResult{Value: 4, Found: true, Series: []diagnose.Series{{Value: 4}}}, nil
 		}
 		return diagnose.QueryResult{Value: 0.6, Found: true, Series: []diagnose.Series{{Value: 0.6}}}, nil
-	})
+	}
 	st := e.run(t, Input{IncidentID: "pool/2", Runbook: pinned(t, "pool.hcl"), Alert: firing()})
 	if st.Outcome != incident.OutcomeEscalated || !strings.Contains(st.Reason, "verification failed") {
 		t.Fatalf("outcome = %s (%s), want escalated for failed verification", st.Outcome, st.Reason)
@@ -168,8 +176,10 @@ func TestIncidentNeverMutates(t *testing.T) {
 		reasonHas string
 	}{
 		{
-			name:      "diagnosis failure escalates",
-			input:     func(t *testing.T) Input { return Input{IncidentID: "x", Runbook: pinned(t, "pool.hcl"), Alert: firing()} },
+			name: "diagnosis failure escalates",
+			input: func(t *testing.T) Input {
+				return Input{IncidentID: "x", Runbook: pinned(t, "pool.hcl"), Alert: firing()}
+			},
 			setup:     promFails,
 			outcome:   incident.OutcomeEscalated,
 			reasonHas: "diagnosis",
@@ -191,8 +201,10 @@ func TestIncidentNeverMutates(t *testing.T) {
 			reasonHas: "dry run",
 		},
 		{
-			name:      "escalate_when short-circuits",
-			input:     func(t *testing.T) Input { return Input{IncidentID: "x", Runbook: pinned(t, "pool.hcl"), Alert: firing()} },
+			name: "escalate_when short-circuits",
+			input: func(t *testing.T) Input {
+				return Input{IncidentID: "x", Runbook: pinned(t, "pool.hcl"), Alert: firing()}
+			},
 			setup:     noTimeouts,
 			outcome:   incident.OutcomeEscalated,
 			reasonHas: "escalate_when",
@@ -217,8 +229,10 @@ func TestIncidentNeverMutates(t *testing.T) {
 			reasonHas: "resolved",
 		},
 		{
-			name:      "guardrail refusal escalates",
-			input:     func(t *testing.T) Input { return Input{IncidentID: "x", Runbook: pinned(t, "pool.hcl"), Alert: firing()} },
+			name: "guardrail refusal escalates",
+			input: func(t *testing.T) Input {
+				return Input{IncidentID: "x", Runbook: pinned(t, "pool.hcl"), Alert: firing()}
+			},
 			setup:     permitRefused,
 			outcome:   incident.OutcomeEscalated,
 			reasonHas: "cooldown",
@@ -245,36 +259,30 @@ func TestIncidentNeverMutates(t *testing.T) {
 }
 
 func promFails(e *env) {
-	e.OnActivity("PromQuery", mock.Anything, mock.Anything).Unset()
-	e.OnActivity("PromQuery", mock.Anything, mock.Anything).Return(diagnose.QueryResult{},
-		temporal.NewNonRetryableApplicationError("prometheus is not configured", "prometheus-not-configured", errors.New("no url")))
+	e.prom = func(diagnose.QueryInput) (diagnose.QueryResult, error) {
+		return diagnose.QueryResult{}, temporal.NewNonRetryableApplicationError("prometheus is not configured", "prometheus-not-configured", errors.New("no url"))
+	}
 }
 
 func noTimeouts(e *env) {
-	e.OnActivity("PromQuery", mock.Anything, mock.Anything).Unset()
-	e.OnActivity("PromQuery", mock.Anything, mock.Anything).Return(diagnose.QueryResult{Found: false}, nil)
+	e.prom = func(diagnose.QueryInput) (diagnose.QueryResult, error) { return diagnose.QueryResult{}, nil }
 }
 
 func resolveDuringDiagnosis(e *env) {
-	e.OnActivity("PromQuery", mock.Anything, mock.Anything).Unset()
 	first := true
-	e.OnActivity("PromQuery", mock.Anything, mock.Anything).Return(func(_ interface{}, in diagnose.QueryInput) (diagnose.QueryResult, error) {
+	e.prom = func(in diagnose.QueryInput) (diagnose.QueryResult, error) {
 		if first {
 			first = false
 			a := firing()
 			a.Status = "resolved"
 			e.SignalWorkflow(SignalAlert, a)
 		}
-		return diagnose.QueryResult{Value: 4, Found: true, Series: []diagnose.Series{{Value: 4}}}, nil
-	})
+		return healthyProm(in)
+	}
 }
 
 func permitRefused(e *env) {
-	e.OnActivity("RequestPermit", mock.Anything, mock.Anything).Unset()
-	e.OnActivity("RequestPermit", mock.Anything, mock.Anything).Return(func(_ interface{}, req activities.PermitRequest) error {
-		e.RegisterDelayedCallback(func() {
-			e.SignalWorkflow(signalPermit, Permit{Target: req.Target, Reason: req.Target + " is in cooldown until later"})
-		}, time.Millisecond)
-		return nil
-	})
+	e.permit = func(req activities.PermitRequest) Permit {
+		return Permit{Target: req.Target, Reason: req.Target + " is in cooldown until later"}
+	}
 }

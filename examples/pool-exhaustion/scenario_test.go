@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/firebreak-dev/firebreak/internal/config"
 	"github.com/firebreak-dev/firebreak/runbooks"
 )
 
@@ -175,5 +176,16 @@ func TestMonitoringConfigs(t *testing.T) {
 				t.Fatalf("%s: %v\n%s", strings.Join(c, " "), err, out)
 			}
 		})
+	}
+}
+
+// TestEngineConfig loads firebreak.hcl with the engine's own loader.
+func TestEngineConfig(t *testing.T) {
+	cfg, diags := config.Load("firebreak.hcl")
+	if diags.HasErrors() {
+		t.Fatalf("load firebreak.hcl: %s", diags.Error())
+	}
+	if cfg.Prometheus.URL != "http://127.0.0.1:19090" {
+		t.Fatalf("prometheus url = %q, want the scenario's Prometheus", cfg.Prometheus.URL)
 	}
 }

@@ -40,7 +40,10 @@ var commands = map[string]command{
 	"fmt":       {"rewrite runbooks in canonical HCL format (-check, -diff, -write)", func(_ context.Context, a []string, s IO) int { return hclcmd.Fmt(a, s.In, s.Out, s.Err) }},
 	"incidents": {"list incidents, or show one's record and timeline", runIncidents},
 	"bench":     {"measure intake latency and alert-to-action time on an embedded server", runBench},
-	"version":   {"print the version", func(_ context.Context, _ []string, s IO) int { fmt.Fprintln(s.Out, "firebreak", Version); return ExitOK }},
+	"version": {"print the version", func(_ context.Context, _ []string, s IO) int {
+		fmt.Fprintln(s.Out, "firebreak", Version)
+		return ExitOK
+	}},
 }
 
 // Version is set at build time with -ldflags "-X .../internal/cli.Version=...".
