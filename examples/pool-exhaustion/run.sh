@@ -13,7 +13,8 @@
 #   examples/pool-exhaustion/run.sh --no-firebreak  everything but firebreak, then a
 #       self-check (alert fires, a manual pool change clears it) and exit
 #   examples/pool-exhaustion/run.sh --measure       error ratio per pool size (no monitoring)
-# Options: --duration D (load, default 10m), --concurrency N (default 40).
+# Options: --duration D (load; default 10m, or 10s per pool size with --measure),
+#          --concurrency N (load workers; default 40).
 #
 # It installs nothing: scripts/install-deps.sh installs PostgreSQL, PgBouncer,
 # Prometheus and Alertmanager. Every process it starts is stopped when it
@@ -29,7 +30,7 @@ while [ $# -gt 0 ]; do
 	--measure) mode=measure ;;
 	--duration) load_duration=${2:?--duration needs a value}; shift ;;
 	--concurrency) concurrency=${2:?--concurrency needs a value}; shift ;;
-	-h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
