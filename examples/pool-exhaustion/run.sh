@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
 	--measure) mode=measure ;;
 	--duration) load_duration=${2:?--duration needs a value}; shift ;;
 	--concurrency) concurrency=${2:?--concurrency needs a value}; shift ;;
-	-h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
