@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -213,5 +214,49 @@ func TestNewValidates(t *testing.T) {
 	}
 	if _, err := New(Config{DSN: "postgres://u:secretpw@127.0.0.1:1/x?pool_max_conns=nope"}); err == nil || strings.Contains(err.Error(), "secretpw") {
 		t.Fatalf("New with a bad dsn: error = %v, want an error without the password", err)
+	}
+}
+
+// TestPayWithoutDatabase checks the error path without PostgreSQL: nothing
+// listens on the DSN's port, so payments fail as database errors (500), are
+// counted by reason, and the service label is on every series.
+func TestPayWithoutDatabase(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	deadAddr := ln.Addr().String()
+	ln.Close() // a port that refuses connections
+
+	srv, err := New(Config{
+		DSN:     "postgres://u:pw@" + deadAddr + "/demo?sslmode=disable",
+		Service: "checkout",
+		Timeout: 2 * time.Second,
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatalf("new server: %v", err)
+	}
+	defer srv.Close()
+	rec := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/pay", nil))
+	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), "database error") {
+		t.Fatalf("GET /pay = %d %q, want 500 database error", rec.Code, rec.Body.String())
+	}
+
+	rec = httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	text := rec.Body.String()
+	for series, want := range map[string]float64{
+		`demo_requests_total{code="500",service="checkout"}`:                        1,
+		`demo_requests_total{code="200",service="checkout"}`:                        0,
+		`demo_request_errors_total{reason="db_error",service="checkout"}`:           1,
+		`demo_request_errors_total{reason="connection_timeout",service="checkout"}`: 0,
+		`demo_db_inflight{service="checkout"}`:                                      0,
+		`demo_db_waiting{service="checkout"}`:                                       0,
+	} {
+		if got := metricValue(t, text, series); got != want {
+			t.Errorf("%s = %v, want %v", series, got, want)
+		}
 	}
 }

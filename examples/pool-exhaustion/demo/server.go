@@ -150,7 +150,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -186,17 +185,16 @@ func (s *Server) pay(w http.ResponseWriter, r *http.Request) {
 	}
 	s.metrics.duration.Observe(time.Since(start).Seconds())
 	s.metrics.requests.WithLabelValues(fmt.Sprint(code)).Inc()
-	if err != nil && code != 499 {
+	switch code {
+	case http.StatusOK:
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"status":"paid"}` + "\n"))
+	case 499:
+	default:
 		s.metrics.errors.WithLabelValues(reason).Inc()
 		s.errLog.log(reason, err)
 		http.Error(w, errorClass(reason), code)
-		return
 	}
-	if err != nil {
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Write([]byte(`{"status":"paid"}` + "\n"))
 }
 
 // transact runs BEGIN; SELECT pg_sleep(work); COMMIT and waits for it at
