@@ -91,17 +91,16 @@ func runBench(ctx context.Context, args []string, stdio IO) int {
 	_, _ = measure(ctx, 20, *conc, func(i int) error { return rawStart(ctx, c, fmt.Sprintf("warm-raw-%d", i)) })
 	_, _ = measure(ctx, 20, *conc, func(i int) error { return postAlert(hc, url, fmt.Sprintf("warm-%d", i), "firing") })
 
-	raw, err := measure(ctx, *n, *conc, func(i int) error { return rawStart(ctx, c, fmt.Sprintf("raw-%d", i)) })
+	// Interleaved, request by request, so both paths see the same database
+	// size, cache state and machine load.
+	raw, in, err := measurePair(ctx, *n, *conc,
+		func(i int) error { return rawStart(ctx, c, fmt.Sprintf("raw-%d", i)) },
+		func(i int) error { return postAlert(hc, url, fmt.Sprintf("svc-%d", i), "firing") })
 	if err != nil {
-		fmt.Fprintf(stdio.Err, "firebreak bench: raw SignalWithStart: %v\n", err)
+		fmt.Fprintf(stdio.Err, "firebreak bench: %v\n", err)
 		return ExitError
 	}
 	report(stdio.Out, "raw SignalWithStart (new workflow)", raw)
-	in, err := measure(ctx, *n, *conc, func(i int) error { return postAlert(hc, url, fmt.Sprintf("svc-%d", i), "firing") })
-	if err != nil {
-		fmt.Fprintf(stdio.Err, "firebreak bench: webhook: %v\n", err)
-		return ExitError
-	}
 	report(stdio.Out, "webhook → new incident", in)
 	if *repeats {
 		rep, err := measure(ctx, *n, *conc, func(i int) error { return postAlert(hc, url, fmt.Sprintf("svc-%d", i), "firing") })
@@ -172,6 +171,53 @@ func measure(ctx context.Context, n, conc int, f func(i int) error) (samples, er
 		first = ctx.Err()
 	}
 	return samples{d: out, elapsed: time.Since(start)}, first
+}
+
+// measurePair runs a(i) then b(i) for each i, conc at a time, and returns
+// both sets of latencies, sorted.
+func measurePair(ctx context.Context, n, conc int, a, b func(i int) error) (samples, samples, error) {
+	var (
+		mu     sync.Mutex
+		sa, sb samples
+		first  error
+	)
+	all, err := measure(ctx, n, conc, func(i int) error {
+		t0 := time.Now()
+		errA := a(i)
+		t1 := time.Now()
+		errB := b(i)
+		t2 := time.Now()
+		mu.Lock()
+		defer mu.Unlock()
+		sa.d = append(sa.d, t1.Sub(t0))
+		sb.d = append(sb.d, t2.Sub(t1))
+		if first == nil {
+			if errA != nil {
+				first = fmt.Errorf("raw: %w", errA)
+			} else if errB != nil {
+				first = fmt.Errorf("webhook: %w", errB)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return sa, sb, err
+	}
+	sort.Slice(sa.d, func(i, j int) bool { return sa.d[i] < sa.d[j] })
+	sort.Slice(sb.d, func(i, j int) bool { return sb.d[i] < sb.d[j] })
+	// Each path's throughput: its share of the wall time, by its latency sum.
+	var ta, tb time.Duration
+	for _, d := range sa.d {
+		ta += d
+	}
+	for _, d := range sb.d {
+		tb += d
+	}
+	if ta+tb > 0 {
+		sa.elapsed = time.Duration(float64(all.elapsed) * float64(ta) / float64(ta+tb))
+		sb.elapsed = time.Duration(float64(all.elapsed) * float64(tb) / float64(ta+tb))
+	}
+	return sa, sb, first
 }
 
 // rawStart is the baseline: the same durable write intake makes, with a

@@ -35,7 +35,7 @@ import (
 // repoRoot is the repository root, from this package's directory.
 const repoRoot = "../.."
 
-func loadRunbooks(t *testing.T, paths ...string) *runbooks.Set {
+func loadRunbooks(t testing.TB, paths ...string) *runbooks.Set {
 	t.Helper()
 	set, _, diags := runbooks.LoadPaths(paths...)
 	if diags.HasErrors() {
