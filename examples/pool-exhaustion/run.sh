@@ -105,7 +105,10 @@ pids=()     # background servers, stopped in reverse order
 pg_started=0
 cleanup() {
 	local rc=$?
-	trap - EXIT INT TERM
+	# Ignore further INT/TERM (a second Ctrl-C, or a signal sent to the whole
+	# process group) so that cleanup itself is never cut short.
+	trap "" INT TERM
+	trap - EXIT
 	say "stopping everything"
 	local i pid
 	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
