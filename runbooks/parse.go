@@ -106,6 +106,13 @@ func (p *parser) runbook(block *hcl.Block) hcl.Diagnostics {
 	if a := content.Attributes[attrOwner]; a != nil {
 		diags = append(diags, gohcl.DecodeExpression(a.Expr, staticCtx, &rb.Owner)...)
 	}
+	if a := content.Attributes[attrSlackChannel]; a != nil {
+		if d := gohcl.DecodeExpression(a.Expr, staticCtx, &rb.SlackChannel); d.HasErrors() {
+			diags = append(diags, d...)
+		} else {
+			diags = append(diags, checkChannel(rb.SlackChannel, a.Expr.Range(), ctx)...)
+		}
+	}
 	if a := content.Attributes[attrMatch]; a != nil {
 		diags = append(diags, p.match(a, ctx)...)
 	}
@@ -151,6 +158,28 @@ func (p *parser) runbook(block *hcl.Block) hcl.Diagnostics {
 	rb.Guardrails = defaultGuardrails()
 	if len(guards) > 0 {
 		diags = append(diags, p.guardrails(guards[0])...)
+	}
+	diags = append(diags, p.checkSlackChannels(ctx)...)
+	return diags
+}
+
+// checkSlackChannels reports Slack sinks and approvals with nowhere to post.
+func (p *parser) checkSlackChannels(ctx hcl.Range) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	rb := p.rb
+	for i, s := range rb.Escalate.Steps {
+		if s.Sink == SinkSlack && s.Channel == "" {
+			if rb.SlackChannel == "" {
+				diags = append(diags, newDiag("Missing Slack channel",
+					"This slack sink has no channel and the runbook sets no slack_channel.", s.DeclRange, ctx))
+			}
+			rb.Escalate.Steps[i].Channel = rb.SlackChannel
+		}
+	}
+	for _, m := range rb.Remediations {
+		if m.Approval != nil && m.Approval.SlackChannel == "" {
+			m.Approval.SlackChannel = rb.SlackChannel
+		}
 	}
 	return diags
 }

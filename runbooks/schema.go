@@ -14,6 +14,9 @@ const (
 	blockVerify     = "verify"
 	blockEscalate   = "escalate"
 	blockLog        = "log"
+	blockSlack      = "slack"
+	blockPagerDuty  = "pagerduty"
+	blockApproval   = "approval"
 	blockGuardrails = "guardrails"
 
 	// KindPgBouncerPoolSize is the action kind that sets a PgBouncer pool size.
@@ -25,6 +28,7 @@ const (
 	attrGroupBy      = "group_by"
 	attrEscalateWhen = "escalate_when"
 	attrWhen         = "when"
+	attrSlackChannel = "slack_channel"
 
 	labelName = "name"
 )
@@ -45,6 +49,7 @@ var runbookSchema = &hcl.BodySchema{
 		{Name: attrMatch, Required: true},
 		{Name: attrGroupBy},
 		{Name: attrEscalateWhen},
+		{Name: attrSlackChannel},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: blockDiagnose, LabelNames: []string{labelName}},
@@ -70,6 +75,7 @@ var remediateSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: blockAction, LabelNames: []string{labelName}},
 		{Type: blockVerify},
+		{Type: blockApproval},
 	},
 }
 
@@ -84,5 +90,7 @@ var actionSchema = &hcl.BodySchema{
 var escalateSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: blockLog},
+		{Type: blockSlack},
+		{Type: blockPagerDuty},
 	},
 }

@@ -13,6 +13,7 @@ type Remediation struct {
 	Name      string    // the block's label, unique within the runbook
 	Actions   []*Action // in file order, at least one
 	Verify    *Verify   // nil when the remediation is not verified
+	Approval  *Approval // nil when the remediation needs no approval
 	DeclRange hcl.Range // the remediate block's header
 
 	when hcl.Expression // nil when absent
@@ -63,6 +64,13 @@ func (p *parser) remediate(block *hcl.Block) (*Remediation, hcl.Diagnostics) {
 		v, vDiags := p.verify(verifies[0])
 		diags = append(diags, vDiags...)
 		m.Verify = v
+	}
+	approvals := content.Blocks.OfType(blockApproval)
+	diags = append(diags, atMostOne(approvals, ctx)...)
+	if len(approvals) > 0 {
+		a, aDiags := p.approval(approvals[0])
+		diags = append(diags, aDiags...)
+		m.Approval = a
 	}
 	return m, diags
 }

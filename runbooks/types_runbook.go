@@ -31,6 +31,7 @@ type Runbook struct {
 	Diagnoses    []*Diagnose     // in file order
 	Remediations []*Remediation  // in file order; the first whose when holds runs
 	Escalate     Escalate        // where escalations go
+	SlackChannel string          // the incident's Slack thread lives here; "" = no incident thread
 	Guardrails   Guardrails      // limits on acting
 	DeclRange    hcl.Range       // the runbook block's header
 	MatchRange   hcl.Range       // the match attribute, for overlap warnings

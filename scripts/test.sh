@@ -24,7 +24,7 @@ tool() {
 	local name=$1 version=$2 pkg=$3
 	local target="$BIN/$name-$version"
 	if [ ! -x "$target" ]; then
-		step "build $name $version"
+		step "build $name $version" >&2
 		local tmp
 		tmp=$(mktemp -d)
 		GOBIN="$tmp" go install "$pkg@$version"

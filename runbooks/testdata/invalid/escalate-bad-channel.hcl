@@ -1,0 +1,8 @@
+runbook "escalate-bad-channel" {
+  match = ["alertname=\"X\""]
+  escalate {
+    slack {
+      channel = "Payments Team" # ERROR: Invalid Slack channel
+    }
+  }
+}

@@ -1,0 +1,6 @@
+runbook "escalate-slack-no-channel" {
+  match = ["alertname=\"X\""]
+  escalate {
+    slack {} # ERROR: Missing Slack channel
+  }
+}
