@@ -18,6 +18,9 @@ type Config struct {
 	Secrets    Secrets    // where secret("name") is resolved
 	Guardrails Guardrails // global switches over every runbook
 	Incidents  Incidents  // incident lifecycle
+	Slack      Slack      // incident threads and approval buttons; optional
+	PagerDuty  PagerDuty  // paging; optional
+	Operators  []Operator // who may answer approvals without Slack
 }
 
 // Temporal says which Temporal cluster, namespace and task queue to use.

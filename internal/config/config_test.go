@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ func TestLoadFull(t *testing.T) {
 		Guardrails: Guardrails{DryRun: true, Paused: true},
 		Incidents:  Incidents{Linger: 30 * time.Minute},
 	}
-	if *cfg != *want {
+	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("got  %+v\nwant %+v", *cfg, *want)
 	}
 	if cfg.Server.Token.Value() != "s3cret-token" {
@@ -40,7 +41,7 @@ func TestLoadEmptyIsDefault(t *testing.T) {
 		t.Fatal(diags)
 	}
 	cfg.Filename = ""
-	if *cfg != *Default() {
+	if !reflect.DeepEqual(cfg, Default()) {
 		t.Errorf("got %+v, want defaults %+v", *cfg, *Default())
 	}
 	d := Default()
@@ -56,7 +57,13 @@ func TestParseErrors(t *testing.T) {
 		name, src, summary string
 		line               int
 	}{
-		{"unknown block", "slack {\n}\n", "Unsupported block type", 1},
+		{"unknown block", "grafana {\n}\n", "Unsupported block type", 1},
+		{"slack without bot token", "slack {\n  signing_secret = \"x\"\n}\n", "Missing bot_token", 1},
+		{"slack without signing secret", "slack {\n  bot_token = \"xoxb-1\"\n}\n", "Missing signing_secret", 1},
+		{"pagerduty without key", "pagerduty {\n}\n", "Missing routing_key", 1},
+		{"pagerduty service without key", "pagerduty {\n  service \"payments\" {\n  }\n}\n", "Missing routing_key", 2},
+		{"operator weak token", "operator \"alice\" {\n  token = \"short\"\n}\n", "Weak token", 1},
+		{"operator bad name", "operator \"Alice Smith\" {\n  token = \"0123456789abcdef0\"\n}\n", "Invalid operator name", 1},
 		{"unknown attribute", "server {\n  port = 9095\n}\n", "Unsupported argument", 2},
 		{"duplicate block", "server {}\nserver {}\n", "Duplicate server block", 2},
 		{"bad listen", "server {\n  listen = \"localhost\"\n}\n", "Invalid address", 2},
@@ -126,5 +133,42 @@ func TestSecretRedaction(t *testing.T) {
 	}
 	if NewSecret("").String() != "" {
 		t.Errorf("unset secret should print empty")
+	}
+}
+
+func TestParseHumans(t *testing.T) {
+	src := `
+slack {
+  bot_token      = "xoxb-secret-bot"
+  signing_secret = "signing-secret-value"
+}
+pagerduty {
+  routing_key = "default-routing-key-0000000000000"
+  service "payments" {
+    routing_key = "payments-routing-key-00000000000"
+  }
+}
+operator "alice" {
+  token = "alice-operator-token-0123"
+}
+`
+	cfg, diags := Parse("firebreak.hcl", []byte(src))
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	if !cfg.Slack.Enabled() || cfg.Slack.SigningSecret.Value() != "signing-secret-value" {
+		t.Errorf("slack = %+v", cfg.Slack)
+	}
+	if !cfg.PagerDuty.Enabled() || cfg.PagerDuty.Services["payments"].Value() != "payments-routing-key-00000000000" {
+		t.Errorf("pagerduty = %+v", cfg.PagerDuty)
+	}
+	if len(cfg.Operators) != 1 || cfg.Operators[0].Name != "alice" || cfg.Operators[0].Token.Value() != "alice-operator-token-0123" {
+		t.Errorf("operators = %+v", cfg.Operators)
+	}
+	printed := fmt.Sprintf("%+v %#v", cfg, cfg)
+	for _, secret := range []string{"xoxb-secret-bot", "signing-secret-value", "default-routing-key", "payments-routing-key", "alice-operator-token"} {
+		if strings.Contains(printed, secret) {
+			t.Errorf("printing the config leaks %q", secret)
+		}
 	}
 }

@@ -25,6 +25,9 @@ type rawConfig struct {
 	Secrets    *rawSecrets    `hcl:"secrets,block"`
 	Guardrails *rawGuardrails `hcl:"guardrails,block"`
 	Incidents  *rawIncidents  `hcl:"incidents,block"`
+	Slack      *rawSlack      `hcl:"slack,block"`
+	PagerDuty  *rawPagerDuty  `hcl:"pagerduty,block"`
+	Operators  []*rawOperator `hcl:"operator,block"`
 }
 
 type rawTemporal struct {
@@ -127,6 +130,9 @@ func Parse(filename string, src []byte) (*Config, hcl.Diagnostics) {
 	if in := raw.Incidents; in != nil && in.Linger != nil {
 		cfg.Incidents.Linger = d.duration(*in.Linger, "linger", true, in.LingerRange, in.DefRange)
 	}
+	d.slack(raw.Slack, &cfg.Slack)
+	d.pagerduty(raw.PagerDuty, &cfg.PagerDuty)
+	cfg.Operators = d.operators(raw.Operators)
 	diags = append(diags, d.diags...)
 	if diags.HasErrors() {
 		return nil, diags
