@@ -64,15 +64,32 @@ func Mutate(ctx workflow.Context) workflow.Context {
 }
 
 // Notify is for escalations: they must get out, so retries continue for up
-// to ten minutes, with backoff so a dead destination is not hammered.
+// to five minutes, with exponential backoff (2s to 1m) so a dead destination
+// is not hammered; each sink is its own activity, so one sink's retries
+// never delay another's delivery.
 func Notify(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    30 * time.Second,
-		ScheduleToCloseTimeout: 10 * time.Minute,
+		ScheduleToCloseTimeout: 5 * time.Minute,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:    2 * time.Second,
 			BackoffCoefficient: 2,
 			MaximumInterval:    time.Minute,
+		},
+	})
+}
+
+// Chat is for Slack thread posts and approval buttons: a few quick
+// attempts, never a retry storm; a failed post is recorded, and the
+// incident goes on without it.
+func Chat(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 15 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    5 * time.Second,
+			MaximumAttempts:    3,
 		},
 	})
 }

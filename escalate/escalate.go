@@ -1,34 +1,24 @@
-// Package escalate hands an incident to humans. It owns the small interface
-// every destination implements (Sink) and the activity that fans an
-// escalation out to the destinations a runbook names, so that one failing
-// destination never silences the others.
+// Package escalate hands an incident to humans. It owns the small
+// interfaces it needs from chat (Chat) and paging (Pager) integrations, and
+// the activities the workflow calls: one escalation step at a time (so one
+// failing destination never silences another), the incident's Slack thread,
+// approval buttons, and resolving pages.
 //
-// The first destination is a structured record: one JSON object per
-// escalation, logged and appended to a file, carrying everything the
-// incident collected (diagnosis, actions with prior values, failed checks).
+// The destination that always works is the structured record: one JSON
+// object per escalation, logged and appended to a file, carrying everything
+// the incident collected (diagnosis, actions with prior values, failed
+// checks).
 package escalate
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/firebreak-dev/firebreak/internal/incident"
 )
-
-// Sink is one escalation destination.
-type Sink interface {
-	// Name identifies the sink in records and metrics.
-	Name() string
-	// Send delivers the escalation. It must be safe to call again with the
-	// same escalation (activities retry): sinks deduplicate on
-	// Escalation.IncidentID where the destination allows it.
-	Send(ctx context.Context, e Escalation) error
-}
 
 // Escalation is what a sink receives.
 type Escalation struct {
@@ -41,64 +31,61 @@ type Escalation struct {
 	TimelineURL string `json:",omitempty"`
 }
 
-// Input is the Escalate activity's input.
+// Step is one escalation step as the activity needs it.
+type Step struct {
+	Sink     string                 // "log", "slack" or "pagerduty"
+	Channel  string                 // slack: where to post
+	Service  string                 // pagerduty: the service whose routing key to use ("" = default)
+	Severity string                 // pagerduty: override; "" = from the alert
+	Thread   *incident.SlackMessage `json:",omitempty"` // slack: the incident's thread, if any
+}
+
+// Input is the Escalate activity's input: one step, so that each sink has
+// its own retries and one failing never holds up another.
 type Input struct {
 	Escalation Escalation
-	// Sinks names the destinations to use, in order. Empty means "record".
-	Sinks []string
+	Step       Step
 }
 
-// Result says, per sink, whether the escalation got there.
-type Result struct {
-	Delivered []string
-	Failed    map[string]string
-}
-
-// Activities holds the escalation destinations of one worker.
+// Activities holds the escalation destinations of one worker. A nil Chat or
+// Pager means that integration is not configured; steps that need it fail
+// without retrying and the incident records why.
 type Activities struct {
-	Sinks map[string]Sink
-	Log   *slog.Logger
+	Record *RecordSink
+	Chat   Chat
+	Pager  Pager
+	Log    *slog.Logger
 }
 
-// Escalate sends the escalation to every requested sink. It fails only when
-// no sink delivered, so that Temporal retries the call; a partial failure is
-// reported in the result and recorded on the incident instead.
-func (a *Activities) Escalate(ctx context.Context, in Input) (Result, error) {
-	names := in.Sinks
-	if len(names) == 0 {
-		names = []string{RecordSinkName}
+// Escalate delivers the escalation through one step's sink.
+func (a *Activities) Escalate(ctx context.Context, in Input) error {
+	e := in.Escalation
+	switch in.Step.Sink {
+	case "", RecordSinkName:
+		rs := a.Record
+		if rs == nil {
+			rs = &RecordSink{Log: a.logger()}
+		}
+		return rs.Send(ctx, e)
+	case "slack":
+		if a.Chat == nil {
+			return notConfigured("slack", ErrTypeChatNotConfigured)
+		}
+		if err := a.Chat.PostEscalation(ctx, in.Step.Channel, in.Step.Thread, e); err != nil {
+			return fmt.Errorf("escalate %s to slack %s: %w", e.IncidentID, in.Step.Channel, err)
+		}
+		return nil
+	case "pagerduty":
+		if a.Pager == nil {
+			return notConfigured("pagerduty", ErrTypePagerNotConfigured)
+		}
+		if err := a.Pager.Trigger(ctx, in.Step.Service, in.Step.Severity, e); err != nil {
+			return fmt.Errorf("escalate %s to pagerduty: %w", e.IncidentID, err)
+		}
+		return nil
+	default:
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("unknown escalation sink %q", in.Step.Sink), "escalate-unknown-sink", nil)
 	}
-	res := Result{Failed: map[string]string{}}
-	for _, name := range names {
-		s, ok := a.Sinks[name]
-		if !ok {
-			res.Failed[name] = "sink not configured"
-			continue
-		}
-		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		err := s.Send(sctx, in.Escalation)
-		cancel()
-		if err != nil {
-			res.Failed[name] = err.Error()
-			a.logger().Warn("escalation sink failed", "incident", in.Escalation.IncidentID, "sink", name, "err", err)
-			continue
-		}
-		res.Delivered = append(res.Delivered, name)
-	}
-	if len(res.Delivered) == 0 {
-		var unknown int
-		for _, msg := range res.Failed {
-			if msg == "sink not configured" {
-				unknown++
-			}
-		}
-		err := fmt.Errorf("escalate %s: no sink delivered: %v", in.Escalation.IncidentID, res.Failed)
-		if unknown == len(res.Failed) {
-			return res, temporal.NewNonRetryableApplicationError(err.Error(), "escalate-no-sink", errors.New("no configured sink"))
-		}
-		return res, err
-	}
-	return res, nil
 }
 
 func (a *Activities) logger() *slog.Logger {

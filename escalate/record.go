@@ -10,8 +10,9 @@ import (
 	"sync"
 )
 
-// RecordSinkName is the structured record sink's name.
-const RecordSinkName = "record"
+// RecordSinkName is the structured record sink's name in incident records;
+// runbooks call it log.
+const RecordSinkName = "log"
 
 // RecordSink writes each escalation as one JSON object: to the log at the
 // escalation's level, and appended as a line to Path when Path is set. It is
@@ -24,10 +25,7 @@ type RecordSink struct {
 	mu sync.Mutex
 }
 
-// Name implements Sink.
-func (r *RecordSink) Name() string { return RecordSinkName }
-
-// Send implements Sink.
+// Send logs the escalation and appends it to Path.
 func (r *RecordSink) Send(_ context.Context, e Escalation) error {
 	log := r.Log
 	if log == nil {

@@ -39,6 +39,12 @@ type incidentRun struct {
 	dryRun   bool
 	resolved bool // Alertmanager said the alert resolved
 	acted    []time.Time
+
+	pendingSteps int      // delayed escalation steps still waiting
+	paged        []string // PagerDuty services triggered, to resolve at the end
+	notes        workflow.Channel
+	notesBusy    int // notifications queued or being posted
+	chatFailed   bool
 }
 
 // Incident runs one incident from its runbook: diagnose, decide, remediate
@@ -59,7 +65,10 @@ func Incident(ctx workflow.Context, in Input) (incident.State, error) {
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (incident.State, error) { return r.st, nil }); err != nil {
 		return r.st, fmt.Errorf("register state query: %w", err)
 	}
-	r.event(ctx, "started", fmt.Sprintf("incident opened by runbook %s (sha256 %s)", in.Runbook.Name, short(in.Runbook.SHA256)))
+	if err := r.registerHumanHandlers(ctx); err != nil {
+		return r.st, err
+	}
+	r.timeline(ctx, "started", fmt.Sprintf("incident opened by runbook %s (sha256 %s)", in.Runbook.Name, short(in.Runbook.SHA256)))
 	workflow.Go(ctx, r.listen)
 
 	rb, err := pinnedRunbook(in.Runbook)
@@ -67,6 +76,8 @@ func Incident(ctx workflow.Context, in Input) (incident.State, error) {
 		return r.finish(ctx, r.escalate(ctx, fmt.Sprintf("runbook cannot run: %v", err), "error"))
 	}
 	r.rb = rb
+	r.startNotifier(ctx)
+	r.notify(ctx, fmt.Sprintf("incident opened by runbook %s", rb.Name))
 	r.dryRun = rb.Guardrails.DryRun || in.Settings.DryRun
 	r.st.DryRun = r.dryRun
 	r.scope = runbooks.Scope{
@@ -127,6 +138,16 @@ func (r *incidentRun) run(ctx workflow.Context) outcome {
 	plans, err := r.plan(chosen)
 	if err != nil {
 		return r.escalate(ctx, err.Error(), r.rb.Escalate.LogLevel)
+	}
+	if chosen.Approval != nil {
+		if r.dryRun {
+			r.event(ctx, "approval", "dry run: approval not requested, nothing will change")
+		} else if out, done := r.awaitApproval(ctx, chosen); done {
+			if out.kind == incident.OutcomeEscalated {
+				return r.escalate(ctx, out.reason, r.rb.Escalate.LogLevel)
+			}
+			return out
+		}
 	}
 	var release func()
 	if !r.dryRun {
@@ -397,27 +418,57 @@ func (r *incidentRun) verify(ctx workflow.Context, m *runbooks.Remediation) outc
 	}
 }
 
-// escalate hands the incident to humans through the runbook's sinks and
-// returns the escalated outcome.
+// escalate hands the incident to humans through the runbook's escalation
+// policy and returns the escalated outcome. Steps without a delay run now,
+// in order, each on its own (one failing never stops the next); delayed
+// steps wait in the background and are skipped if someone acknowledges the
+// incident or the alert resolves first.
 func (r *incidentRun) escalate(ctx workflow.Context, reason, level string) outcome {
 	r.st.Phase = incident.PhaseEscalating
 	r.st.Reason = reason
 	r.event(ctx, "escalate", reason)
-	e := escalate.Escalation{IncidentID: r.in.IncidentID, Runbook: r.in.Runbook.Name, Reason: reason, Level: level,
-		Record: r.st, TimelineURL: r.in.Settings.TimelineURL}
-	var res escalate.Result
-	err := workflow.ExecuteActivity(activities.Notify(ctx), esc.Escalate, escalate.Input{Escalation: e}).Get(ctx, &res)
-	now := workflow.Now(ctx)
-	if err != nil {
-		r.st.Escalations = append(r.st.Escalations, incident.EscalationRecord{Sink: escalate.RecordSinkName, Reason: reason, Error: errorMessage(err), At: now})
+	steps := []runbooks.EscalationStep{{Sink: runbooks.SinkLog}}
+	// Incidents started before escalation policies escalated to the record
+	// sink only; they keep doing so when replayed.
+	if v := workflow.GetVersion(ctx, "escalation-policy", workflow.DefaultVersion, 1); v >= 1 && r.rb != nil {
+		steps = r.rb.Escalate.Steps
 	}
-	for _, s := range res.Delivered {
-		r.st.Escalations = append(r.st.Escalations, incident.EscalationRecord{Sink: s, Reason: reason, At: now})
-	}
-	for _, s := range sortedKeys(res.Failed) {
-		r.st.Escalations = append(r.st.Escalations, incident.EscalationRecord{Sink: s, Reason: reason, Error: res.Failed[s], At: now})
+	for _, step := range steps {
+		if step.After <= 0 {
+			r.escalateStep(ctx, step, reason, level)
+			continue
+		}
+		r.pendingSteps++
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			defer func() { r.pendingSteps-- }()
+			ok, _ := workflow.AwaitWithTimeout(ctx, step.After, func() bool { return r.resolved || r.st.Acknowledged != nil })
+			if ok {
+				r.event(ctx, "escalate", fmt.Sprintf("%s step skipped: the incident was acknowledged or resolved within %s", step.Sink, step.After))
+				return
+			}
+			r.escalateStep(ctx, step, reason, level)
+		})
 	}
 	return outcome{incident.OutcomeEscalated, reason}
+}
+
+// escalateStep runs one escalation step and records how it went.
+func (r *incidentRun) escalateStep(ctx workflow.Context, step runbooks.EscalationStep, reason, level string) {
+	e := escalate.Escalation{IncidentID: r.in.IncidentID, Runbook: r.in.Runbook.Name, Reason: reason, Level: level,
+		Record: r.st, TimelineURL: r.in.Settings.TimelineURL}
+	in := escalate.Input{Escalation: e, Step: escalate.Step{Sink: step.Sink, Channel: step.Channel, Service: step.Service, Severity: step.Severity, Thread: r.st.Slack}}
+	err := workflow.ExecuteActivity(activities.Notify(ctx), esc.Escalate, in).Get(ctx, nil)
+	er := incident.EscalationRecord{Sink: step.Sink, Reason: reason, At: workflow.Now(ctx)}
+	if err != nil {
+		er.Error = errorMessage(err)
+		r.event(ctx, "escalate", fmt.Sprintf("%s failed: %s", step.Sink, er.Error))
+	} else {
+		r.event(ctx, "escalate", "escalated to "+step.Sink)
+		if step.Sink == runbooks.SinkPagerDuty {
+			r.paged = append(r.paged, step.Service)
+		}
+	}
+	r.st.Escalations = append(r.st.Escalations, er)
 }
 
 // finish records the outcome, then keeps the incident open until the alert
@@ -443,8 +494,18 @@ func (r *incidentRun) finish(ctx workflow.Context, out outcome) (incident.State,
 			r.event(ctx, "closed", fmt.Sprintf("alert still firing after %s: closing; a later notification opens a new incident", linger))
 		}
 	}
+	if len(r.paged) > 0 && (r.resolved || out.kind == incident.OutcomeResolved) {
+		err := workflow.ExecuteActivity(activities.Notify(ctx), esc.Resolve, escalate.ResolveInput{IncidentID: r.in.IncidentID, Services: r.paged}).Get(ctx, nil)
+		if err != nil {
+			r.event(ctx, "escalate", "resolving the page failed: "+errorMessage(err))
+		} else {
+			r.event(ctx, "escalate", "page resolved")
+		}
+	}
 	r.st.Phase = incident.PhaseClosed
 	r.st.ClosedAt = workflow.Now(ctx)
+	r.notify(ctx, "closed: "+r.st.Outcome)
+	r.drainNotifications(ctx)
 	return r.st, nil
 }
 
@@ -472,7 +533,14 @@ func (r *incidentRun) listen(ctx workflow.Context) {
 	}
 }
 
+// event adds a line to the timeline and to the incident's Slack thread.
 func (r *incidentRun) event(ctx workflow.Context, kind, msg string) {
+	r.timeline(ctx, kind, msg)
+	r.notify(ctx, msg)
+}
+
+// timeline adds a line to the timeline only.
+func (r *incidentRun) timeline(ctx workflow.Context, kind, msg string) {
 	r.st.Timeline = append(r.st.Timeline, incident.Event{At: workflow.Now(ctx), Kind: kind, Message: msg})
 	workflow.GetLogger(ctx).Info(msg, "incident", r.in.IncidentID, "kind", kind)
 }

@@ -88,9 +88,9 @@ func newEnv(t *testing.T) *env {
 		e.sets = append(e.sets, in)
 		return remediate.PoolSetResult{Database: in.Database, Prior: 2, Size: in.Size, Changed: true}, nil
 	}).Maybe()
-	e.OnActivity("Escalate", mock.Anything, mock.Anything).Return(func(_ context.Context, in escalate.Input) (escalate.Result, error) {
+	e.OnActivity("Escalate", mock.Anything, mock.Anything).Return(func(_ context.Context, in escalate.Input) error {
 		e.escalations = append(e.escalations, in)
-		return escalate.Result{Delivered: []string{escalate.RecordSinkName}}, nil
+		return nil
 	}).Maybe()
 	e.OnActivity("RequestPermit", mock.Anything, mock.Anything).Return(func(_ context.Context, req activities.PermitRequest) error {
 		p := e.permit(req)

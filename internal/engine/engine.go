@@ -61,6 +61,10 @@ type Options struct {
 	RecordPath string
 	// UIURL is the Temporal Web UI's base URL, for timeline links.
 	UIURL string
+	// Chat and Pager are the Slack and PagerDuty integrations; nil when
+	// not configured.
+	Chat  escalate.Chat
+	Pager escalate.Pager
 
 	Log *slog.Logger
 	// Ready, when set, is called once the HTTP listener is bound, with its address.
@@ -131,7 +135,7 @@ func (e *Engine) startWorker() error {
 	activities.Register(w, activities.Set{
 		Diagnose:  &diagnose.Activities{Prom: prom, Log: o.Log},
 		Remediate: &remediate.Activities{Secrets: o.Secrets, Log: o.Log, Timeout: 10 * time.Second},
-		Escalate:  &escalate.Activities{Sinks: map[string]escalate.Sink{escalate.RecordSinkName: record}, Log: o.Log},
+		Escalate:  &escalate.Activities{Record: record, Chat: o.Chat, Pager: o.Pager, Log: o.Log},
 		Recorder:  &activities.Recorder{Metrics: e.metrics},
 		Permits:   &activities.Permits{Client: e.client, TaskQueue: o.TaskQueue},
 	})

@@ -18,7 +18,9 @@ const (
 	PhaseDiagnosing  = "diagnosing"
 	PhaseRemediating = "remediating"
 	PhaseVerifying   = "verifying"
-	PhaseEscalating  = "escalating"
+	// PhaseAwaitingApproval: a remediation waits for people to approve it.
+	PhaseAwaitingApproval = "awaiting_approval"
+	PhaseEscalating       = "escalating"
 	// PhaseAwaitingResolution: the outcome is decided and the incident stays
 	// open until Alertmanager reports the alert resolved (or Linger passes),
 	// so that repeats of the same alert are heard by this run instead of
@@ -60,7 +62,12 @@ type State struct {
 	Checks       []CheckRecord
 	Verification string `json:",omitempty"`
 	Escalations  []EscalationRecord
-	Timeline     []Event
+	Approval     *ApprovalRecord  `json:",omitempty"`
+	Acknowledged *Acknowledgement `json:",omitempty"`
+	// Slack is the incident's header message, whose thread carries every
+	// later step, when the runbook has a slack_channel.
+	Slack    *SlackMessage `json:",omitempty"`
+	Timeline []Event
 
 	StartedAt       time.Time
 	FirstActionAt   time.Time `json:",omitempty"`
@@ -118,4 +125,65 @@ type Event struct {
 	At      time.Time
 	Kind    string
 	Message string
+}
+
+// Approval statuses.
+const (
+	ApprovalPending   = "pending"
+	ApprovalApproved  = "approved"
+	ApprovalDenied    = "denied"
+	ApprovalExpired   = "expired"
+	ApprovalWithdrawn = "withdrawn" // the alert resolved while waiting
+)
+
+// ApprovalRecord is a remediation's request for approval and the decisions
+// it received.
+type ApprovalRecord struct {
+	ID           string
+	Remediation  string
+	Approvers    []string
+	MinApprovals int
+	OnExpiry     string
+	Channel      string `json:",omitempty"`
+	RequestedAt  time.Time
+	ExpiresAt    time.Time
+	Status       string
+	Decisions    []Decision
+	// Message is the Slack message holding the buttons, when posted.
+	Message *SlackMessage `json:",omitempty"`
+}
+
+// Approvals counts the approve decisions.
+func (a *ApprovalRecord) Approvals() int {
+	n := 0
+	for _, d := range a.Decisions {
+		if d.Decision == "approve" {
+			n++
+		}
+	}
+	return n
+}
+
+// Decision is one person's answer to an approval.
+type Decision struct {
+	Decision string // "approve" or "deny"
+	By       string // Slack user ID, or "operator:<name>"
+	Name     string `json:",omitempty"` // display name, when known
+	Via      string // "slack" or "api"
+	Group    string `json:",omitempty"` // the allowlisted user group that authorised a Slack user
+	At       time.Time
+}
+
+// SlackMessage locates a Slack message.
+type SlackMessage struct {
+	Channel string
+	TS      string
+}
+
+// Acknowledgement records that a person took the incident: escalation
+// steps still waiting on their delay are skipped.
+type Acknowledgement struct {
+	By  string
+	Via string
+	At  time.Time
 }
