@@ -164,6 +164,8 @@ func (r *incidentRun) awaitApproval(ctx workflow.Context, m *runbooks.Remediatio
 	r.event(ctx, "approval", fmt.Sprintf("remediation %q waits for %d approval(s) from %s until %s",
 		m.Name, ap.MinApprovals, strings.Join(ap.Approvers, ", "), a.ExpiresAt.UTC().Format(time.RFC3339)))
 	if ap.SlackChannel != "" {
+		// The buttons go in the incident's thread: let its header post first.
+		r.drainNotifications(ctx)
 		var msg incident.SlackMessage
 		err := workflow.ExecuteActivity(activities.Chat(ctx), esc.RequestApproval, escalate.ApprovalInput{
 			Channel: ap.SlackChannel, Thread: r.st.Slack, Approval: *a, Record: r.st,
@@ -256,5 +258,5 @@ func (r *incidentRun) drainNotifications(ctx workflow.Context) {
 	if r.notes == nil {
 		return
 	}
-	_, _ = workflow.AwaitWithTimeout(ctx, 2*time.Minute, func() bool { return r.notesBusy == 0 })
+	_, _ = workflow.AwaitWithTimeout(ctx, time.Minute, func() bool { return r.notesBusy == 0 })
 }

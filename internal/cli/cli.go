@@ -39,6 +39,9 @@ var commands = map[string]command{
 	"validate":  {"check runbooks and engine config; exit 1 with diagnostics when invalid", func(_ context.Context, a []string, s IO) int { return hclcmd.Validate(a, s.Out, s.Err) }},
 	"fmt":       {"rewrite runbooks in canonical HCL format (-check, -diff, -write)", func(_ context.Context, a []string, s IO) int { return hclcmd.Fmt(a, s.In, s.Out, s.Err) }},
 	"incidents": {"list incidents, or show one's record and timeline", runIncidents},
+	"approve":   {"approve the pending approval of an incident (operator token)", runDecide("approve")},
+	"deny":      {"deny the pending approval of an incident (operator token)", runDecide("deny")},
+	"ack":       {"acknowledge an incident: delayed escalation steps are skipped", runDecide("ack")},
 	"bench":     {"measure intake latency and alert-to-action time on an embedded server", runBench},
 	"version": {"print the version", func(_ context.Context, _ []string, s IO) int {
 		fmt.Fprintln(s.Out, "firebreak", Version)

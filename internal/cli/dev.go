@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/firebreak-dev/firebreak/escalate"
+	"github.com/firebreak-dev/firebreak/integrations/slack"
+	"github.com/firebreak-dev/firebreak/internal/approvals"
 	"github.com/firebreak-dev/firebreak/internal/config"
 	"github.com/firebreak-dev/firebreak/internal/devserver"
 	"github.com/firebreak-dev/firebreak/internal/engine"
@@ -58,7 +61,11 @@ func runDev(ctx context.Context, args []string, stdio IO) int {
 	}
 	defer srv.Stop()
 
-	opts := engineOptions(cfg, set, log)
+	opts, err := engineOptions(cfg, set, log)
+	if err != nil {
+		fmt.Fprintf(stdio.Err, "firebreak dev: %v\n", err)
+		return ExitError
+	}
 	opts.TemporalAddress = srv.FrontendAddr()
 	opts.Namespace = srv.Namespace()
 	opts.RecordPath = engine.RecordPathIn(*stateDir)
@@ -86,8 +93,9 @@ func runDev(ctx context.Context, args []string, stdio IO) int {
 	return ExitOK
 }
 
-// engineOptions turns the engine config into engine options.
-func engineOptions(cfg *config.Config, set *runbooks.Set, log *slog.Logger) engine.Options {
+// engineOptions turns the engine config into engine options, building the
+// Slack and PagerDuty clients it configures.
+func engineOptions(cfg *config.Config, set *runbooks.Set, log *slog.Logger) (engine.Options, error) {
 	o := engine.Options{
 		TemporalAddress:   cfg.Temporal.Address,
 		Namespace:         cfg.Temporal.Namespace,
@@ -104,7 +112,22 @@ func engineOptions(cfg *config.Config, set *runbooks.Set, log *slog.Logger) engi
 	o.Settings.DryRun = cfg.Guardrails.DryRun
 	o.Settings.Paused = cfg.Guardrails.Paused
 	o.Settings.Linger = cfg.Incidents.Linger
-	return o
+	for _, op := range cfg.Operators {
+		o.Operators = append(o.Operators, approvals.Operator{Name: op.Name, Token: op.Token.Value()})
+	}
+	if cfg.Slack.Enabled() {
+		sc, err := slack.New(slack.Config{
+			BotToken: cfg.Slack.BotToken.Value(), SigningSecret: cfg.Slack.SigningSecret.Value(),
+			AppToken: cfg.Slack.AppToken.Value(), APIURL: cfg.Slack.APIURL,
+		}, log)
+		if err != nil {
+			return o, fmt.Errorf("slack: %w", err)
+		}
+		o.Slack = sc
+		o.SocketMode = cfg.Slack.AppToken.IsSet()
+		o.Chat = &escalate.SlackChat{Client: sc}
+	}
+	return o, nil
 }
 
 func loadConfig(path string, stdio IO) (*config.Config, int) {

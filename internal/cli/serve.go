@@ -47,7 +47,11 @@ func runServe(ctx context.Context, args []string, stdio IO) int {
 			return code
 		}
 	}
-	opts := engineOptions(cfg, set, log)
+	opts, err := engineOptions(cfg, set, log)
+	if err != nil {
+		fmt.Fprintf(stdio.Err, "firebreak serve: %v\n", err)
+		return ExitError
+	}
 	opts.Role = *role
 	opts.RecordPath = *recordPath
 	eng, err := engine.Start(ctx, opts)

@@ -11,7 +11,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -23,6 +25,8 @@ import (
 	"github.com/firebreak-dev/firebreak/diagnose"
 	"github.com/firebreak-dev/firebreak/escalate"
 	"github.com/firebreak-dev/firebreak/integrations/prometheus"
+	"github.com/firebreak-dev/firebreak/integrations/slack"
+	"github.com/firebreak-dev/firebreak/internal/approvals"
 	"github.com/firebreak-dev/firebreak/internal/intake"
 	"github.com/firebreak-dev/firebreak/internal/metrics"
 	"github.com/firebreak-dev/firebreak/internal/secrets"
@@ -65,6 +69,14 @@ type Options struct {
 	// not configured.
 	Chat  escalate.Chat
 	Pager escalate.Pager
+	// Slack, when set, serves POST /slack/interactions (and Socket Mode
+	// when it has an app token) for approval buttons.
+	Slack *slack.Client
+	// SocketMode runs Slack's Socket Mode instead of (or besides) the HTTP
+	// interactivity endpoint.
+	SocketMode bool
+	// Operators may answer approvals through the HTTP API.
+	Operators []approvals.Operator
 
 	Log *slog.Logger
 	// Ready, when set, is called once the HTTP listener is bound, with its address.
@@ -80,6 +92,9 @@ type Engine struct {
 	metrics *metrics.Metrics
 	srv     *http.Server
 	ln      net.Listener
+
+	approvals *approvals.Service
+	stopBg    context.CancelFunc
 }
 
 // Start connects to Temporal, starts the worker and binds the HTTP listener.
@@ -105,6 +120,9 @@ func Start(ctx context.Context, o Options) (*Engine, error) {
 		return nil, fmt.Errorf("temporal client for %s: %w", o.TemporalAddress, err)
 	}
 	e.client = c
+	if chat, ok := o.Chat.(*escalate.SlackChat); ok && chat.TimelineURL == nil {
+		chat.TimelineURL = e.TimelineURL
+	}
 	if o.Role == RoleAll || o.Role == RoleWorker {
 		if err := e.startWorker(); err != nil {
 			c.Close()
@@ -152,9 +170,18 @@ func (e *Engine) startHTTP() error {
 	if o.Role == RoleAll || o.Role == RoleReceiver {
 		e.intake = intake.New(o.Runbooks, intake.Options{
 			Temporal: e.client, TaskQueue: o.TaskQueue, Token: o.Token, MaxBody: o.MaxBody,
-			Settings: o.Settings, Log: o.Log, Metrics: e.metrics,
+			Settings: o.Settings, Log: o.Log, Metrics: e.metrics, TimelineURL: e.TimelineURL,
 		})
 		mux.Handle("/webhook/alertmanager", e.intake)
+		var groups approvals.Approvers
+		if o.Slack != nil {
+			groups = o.Slack
+		}
+		e.approvals = approvals.New(e.client, o.Operators, groups, o.Log, e.metrics)
+		mux.Handle("/api/v1/", e.approvals.Handler())
+		if o.Slack != nil {
+			mux.Handle("/slack/interactions", o.Slack.InteractionHandler(e.approvals.SlackDecider()))
+		}
 	}
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusOK)
@@ -173,6 +200,15 @@ func (e *Engine) startHTTP() error {
 			o.Log.Error("http server stopped", "err", err)
 		}
 	}()
+	if o.Slack != nil && o.SocketMode && e.approvals != nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		e.stopBg = cancel
+		go func() {
+			if err := o.Slack.RunSocketMode(ctx, e.approvals.SlackDecider()); err != nil && ctx.Err() == nil {
+				o.Log.Error("slack socket mode stopped", "err", err)
+			}
+		}()
+	}
 	if o.Ready != nil {
 		o.Ready(ln.Addr().String())
 	}
@@ -194,6 +230,15 @@ func (e *Engine) ready(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ready\n"))
 }
 
+// TimelineURL links an incident's history in the Temporal Web UI, or
+// returns "" when no UI URL is known.
+func (e *Engine) TimelineURL(incidentID string) string {
+	if e.opts.UIURL == "" {
+		return ""
+	}
+	return strings.TrimRight(e.opts.UIURL, "/") + "/namespaces/" + url.PathEscape(e.opts.Namespace) + "/workflows/" + url.PathEscape(incidentID)
+}
+
 // Addr is the HTTP listener's address.
 func (e *Engine) Addr() string { return e.ln.Addr().String() }
 
@@ -213,6 +258,9 @@ func (e *Engine) SetRunbooks(set *runbooks.Set) {
 // Stop shuts the HTTP server down (finishing requests in flight), then the
 // worker, then the client.
 func (e *Engine) Stop() {
+	if e.stopBg != nil {
+		e.stopBg()
+	}
 	if e.srv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		_ = e.srv.Shutdown(ctx)

@@ -54,6 +54,9 @@ type Options struct {
 	MaxBody int64
 	// Settings are passed to every incident started.
 	Settings workflows.Settings
+	// TimelineURL, when set, turns an incident ID into a link to its
+	// history (the Temporal Web UI), recorded in the incident.
+	TimelineURL func(incidentID string) string
 	// WriteTimeout bounds each Temporal call.
 	WriteTimeout time.Duration
 	Log          *slog.Logger
@@ -206,6 +209,9 @@ func (h *Handler) deliver(ctx context.Context, set *runbooks.Set, a AlertIn) (Re
 		Runbook:    workflows.PinnedRunbook{Name: rb.Name, Filename: rb.Filename, Source: rb.Source, SHA256: rb.SHA256},
 		Alert:      alert,
 		Settings:   h.opts.Settings,
+	}
+	if h.opts.TimelineURL != nil {
+		in.Settings.TimelineURL = h.opts.TimelineURL(res.IncidentID)
 	}
 	opts := client.StartWorkflowOptions{
 		ID:                       res.IncidentID,
