@@ -483,3 +483,21 @@ func TestNewRequiresToken(t *testing.T) {
 		t.Fatal("New without a bot token succeeded")
 	}
 }
+
+// TestDocShowsGolden keeps docs/escalation.md showing exactly what the
+// builders produce.
+func TestDocShowsGolden(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "escalation.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"incident_header.json", "incident_resolved.json", "approval.json", "approval_decided.json"} {
+		golden, err := os.ReadFile(filepath.Join("testdata", "golden", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(doc, []byte("```json\n"+string(golden)+"```")) {
+			t.Errorf("docs/escalation.md does not show testdata/golden/%s verbatim", name)
+		}
+	}
+}
