@@ -25,7 +25,9 @@ func (s *SlackChat) message(st incident.State) slack.IncidentMessage {
 	return slack.MessageFromState(st, url)
 }
 
-func ref(m incident.SlackMessage) slack.MessageRef { return slack.MessageRef{Channel: m.Channel, TS: m.TS} }
+func ref(m incident.SlackMessage) slack.MessageRef {
+	return slack.MessageRef{Channel: m.Channel, TS: m.TS}
+}
 
 func fromRef(r slack.MessageRef) incident.SlackMessage {
 	return incident.SlackMessage{Channel: r.Channel, TS: r.TS}

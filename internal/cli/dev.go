@@ -10,11 +10,13 @@ import (
 	"strings"
 
 	"github.com/firebreak-dev/firebreak/escalate"
+	"github.com/firebreak-dev/firebreak/integrations/pagerduty"
 	"github.com/firebreak-dev/firebreak/integrations/slack"
 	"github.com/firebreak-dev/firebreak/internal/approvals"
 	"github.com/firebreak-dev/firebreak/internal/config"
 	"github.com/firebreak-dev/firebreak/internal/devserver"
 	"github.com/firebreak-dev/firebreak/internal/engine"
+	"github.com/firebreak-dev/firebreak/internal/metrics"
 	"github.com/firebreak-dev/firebreak/runbooks"
 )
 
@@ -107,6 +109,7 @@ func engineOptions(cfg *config.Config, set *runbooks.Set, log *slog.Logger) (eng
 		PrometheusURL:     cfg.Prometheus.URL,
 		PrometheusTimeout: cfg.Prometheus.Timeout,
 		Log:               log,
+		Metrics:           metrics.New(),
 	}
 	o.Secrets.Dir, o.Secrets.EnvPrefix = cfg.Secrets.Dir, cfg.Secrets.EnvPrefix
 	o.Settings.DryRun = cfg.Guardrails.DryRun
@@ -119,13 +122,34 @@ func engineOptions(cfg *config.Config, set *runbooks.Set, log *slog.Logger) (eng
 		sc, err := slack.New(slack.Config{
 			BotToken: cfg.Slack.BotToken.Value(), SigningSecret: cfg.Slack.SigningSecret.Value(),
 			AppToken: cfg.Slack.AppToken.Value(), APIURL: cfg.Slack.APIURL,
-		}, log)
+		}, log, slack.WithCounter(engine.SlackRefusals{Metrics: o.Metrics}))
 		if err != nil {
 			return o, fmt.Errorf("slack: %w", err)
 		}
 		o.Slack = sc
 		o.SocketMode = cfg.Slack.AppToken.IsSet()
 		o.Chat = &escalate.SlackChat{Client: sc}
+	}
+	if cfg.PagerDuty.Enabled() {
+		pd := &escalate.PagerDutyPager{Services: map[string]*pagerduty.Client{}}
+		mk := func(key config.Secret) (*pagerduty.Client, error) {
+			return pagerduty.New(pagerduty.Config{RoutingKey: key.Value(), EventsURL: cfg.PagerDuty.EventsURL}, log)
+		}
+		if cfg.PagerDuty.RoutingKey.IsSet() {
+			c, err := mk(cfg.PagerDuty.RoutingKey)
+			if err != nil {
+				return o, fmt.Errorf("pagerduty: %w", err)
+			}
+			pd.Default = c
+		}
+		for name, key := range cfg.PagerDuty.Services {
+			c, err := mk(key)
+			if err != nil {
+				return o, fmt.Errorf("pagerduty service %q: %w", name, err)
+			}
+			pd.Services[name] = c
+		}
+		o.Pager = pd
 	}
 	return o, nil
 }

@@ -79,6 +79,8 @@ type Options struct {
 	Operators []approvals.Operator
 
 	Log *slog.Logger
+	// Metrics, when set, is where the engine counts; nil makes a new set.
+	Metrics *metrics.Metrics
 	// Ready, when set, is called once the HTTP listener is bound, with its address.
 	Ready func(listenAddr string)
 }
@@ -110,7 +112,10 @@ func Start(ctx context.Context, o Options) (*Engine, error) {
 	if o.Runbooks == nil {
 		o.Runbooks = &runbooks.Set{}
 	}
-	e := &Engine{opts: o, metrics: metrics.New()}
+	if o.Metrics == nil {
+		o.Metrics = metrics.New()
+	}
+	e := &Engine{opts: o, metrics: o.Metrics}
 	c, err := client.NewLazyClient(client.Options{
 		HostPort:  o.TemporalAddress,
 		Namespace: o.Namespace,
@@ -276,3 +281,12 @@ func (e *Engine) Stop() {
 
 // RecordPathIn is the escalation record file under a state directory.
 func RecordPathIn(stateDir string) string { return filepath.Join(stateDir, "escalations.jsonl") }
+
+// SlackRefusals counts refused Slack requests (forged, replayed, malformed)
+// in the engine's refusal metric.
+type SlackRefusals struct{ Metrics *metrics.Metrics }
+
+// Refused implements slack.Counter.
+func (c SlackRefusals) Refused(reason string) {
+	c.Metrics.Refusals.WithLabelValues("slack_" + reason).Inc()
+}
