@@ -358,6 +358,8 @@ type StatusError struct {
 	Errors  []string // PagerDuty's list of problems with the event
 }
 
+// Error says what PagerDuty answered, including its list of problems, so a
+// refused event can be fixed from the log alone.
 func (e *StatusError) Error() string {
 	msg := fmt.Sprintf("status %d", e.Code)
 	if e.Status != "" {
@@ -416,6 +418,8 @@ type bodyKey struct{}
 // capturingClient keeps a copy of error answers for describe.
 type capturingClient struct{ hc *http.Client }
 
+// Do sends req and, for answers other than 202, keeps a copy of the body
+// in the request's responseBody while leaving it readable for go-pagerduty.
 func (c *capturingClient) Do(req *http.Request) (*http.Response, error) {
 	resp, err := c.hc.Do(req)
 	if err != nil || resp.StatusCode == http.StatusAccepted {

@@ -104,13 +104,15 @@ func (c *Client) InteractionHandler(d Decider) http.Handler {
 			c.refuse(w, r, http.StatusBadRequest, reason, err)
 			return
 		}
-		c.decide(r.Context(), d, in)
+		reply := c.decide(r.Context(), d, in)
 		w.WriteHeader(http.StatusOK)
+		c.reply(in, reply)
 	})
 }
 
-// decide calls d and sends its reply; shared by HTTP and Socket Mode.
-func (c *Client) decide(ctx context.Context, d Decider, in Interaction) {
+// decide calls d and returns what to tell the clicker; shared by HTTP and
+// Socket Mode.
+func (c *Client) decide(ctx context.Context, d Decider, in Interaction) Reply {
 	dctx, cancel := context.WithTimeout(ctx, decideTimeout)
 	reply, err := d.Decide(dctx, in)
 	cancel()
@@ -119,14 +121,23 @@ func (c *Client) decide(ctx context.Context, d Decider, in Interaction) {
 		reply = Reply{Text: couldNotRecord}
 	}
 	c.log.Info("slack decision", "incident", in.IncidentID, "approval", in.ApprovalID, "user", in.UserID, "decision", in.Decision, "recorded", err == nil)
-	if reply.Text == "" || in.ResponseURL == "" {
+	return reply
+}
+
+// reply posts r to the clicker's response_url in the background, so that
+// Slack gets its acknowledgement within its three seconds whatever the
+// reply costs; the post has its own timeout.
+func (c *Client) reply(in Interaction, r Reply) {
+	if r.Text == "" || in.ResponseURL == "" {
 		return
 	}
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replyTimeout)
-	defer cancel()
-	if err := c.respond(rctx, in.ResponseURL, reply); err != nil {
-		c.log.Warn("slack reply failed", "incident", in.IncidentID, "user", in.UserID, "err", c.redact(err))
-	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), replyTimeout)
+		defer cancel()
+		if err := c.respond(ctx, in.ResponseURL, r); err != nil {
+			c.log.Warn("slack reply failed", "incident", in.IncidentID, "user", in.UserID, "err", c.redact(err))
+		}
+	}()
 }
 
 // respond posts reply to a response_url, but only to Slack's hosts (or

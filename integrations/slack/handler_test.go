@@ -106,6 +106,16 @@ func newReplies(t *testing.T) *replies {
 	return r
 }
 
+// await polls until n replies arrived or a deadline passes.
+func (r *replies) await(t *testing.T, n int) []map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(r.got()) < n && time.Now().Before(deadline) {
+		<-time.After(5 * time.Millisecond)
+	}
+	return r.got()
+}
+
 func (r *replies) got() []map[string]any {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -198,7 +208,7 @@ func TestInteractionHandler(t *testing.T) {
 				in.Channel != "C0INCIDENTS" || in.MessageTS != "1700000000.000102" || in.TeamID != "T0FIRE" {
 				t.Errorf("interaction = %+v", in)
 			}
-			msgs := rep.got()[before:]
+			msgs := rep.await(t, before+1)[before:]
 			if len(msgs) != 1 || msgs[0]["text"] != "approval 1 of 2 recorded" || msgs[0]["response_type"] != "ephemeral" {
 				t.Errorf("replies = %v", msgs)
 			}
@@ -224,7 +234,7 @@ func TestInteractionHandlerDeciderError(t *testing.T) {
 	if w.Code != http.StatusOK {
 		t.Errorf("status %d, want 200 (Slack shows an error icon otherwise)", w.Code)
 	}
-	msgs := rep.got()
+	msgs := rep.await(t, 1)
 	if len(msgs) != 1 || msgs[0]["text"] != escape(couldNotRecord) || strings.Contains(fmt.Sprint(msgs[0]), "not found") {
 		t.Errorf("replies = %v", msgs)
 	}

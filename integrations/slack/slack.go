@@ -285,5 +285,8 @@ type redactedError struct {
 	err error
 }
 
+// Error is the redacted text.
 func (e *redactedError) Error() string { return e.msg }
+
+// Unwrap keeps errors.Is and errors.As working on the original error.
 func (e *redactedError) Unwrap() error { return e.err }

@@ -77,7 +77,7 @@ func (c *Client) socketEvent(ctx context.Context, sm *socketmode.Client, d Decid
 		c.refuseSocket(reason, err)
 		return
 	}
-	c.decide(ctx, d, in)
+	c.reply(in, c.decide(ctx, d, in))
 }
 
 func (c *Client) refuseSocket(reason string, err error) {
