@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/PagerDuty/go-pagerduty"
+
+	"github.com/firebreak-dev/firebreak/internal/incident"
 )
 
 // Limits of the Events API v2
@@ -452,4 +454,65 @@ func jitter(d time.Duration) time.Duration {
 		return 0
 	}
 	return rand.N(d) // #nosec G404 -- jitter needs no cryptographic randomness
+}
+
+// EventFromState builds the trigger for an escalated incident from its
+// record, so the person paged gets everything firebreak learned: the
+// diagnosis, each action with its before and after values, and the
+// verification evidence, with links to the timeline and the alert.
+func EventFromState(s incident.State, reason, timelineURL string) Event {
+	alertname := s.Alert.Labels["alertname"]
+	summary := s.Alert.Annotations["summary"]
+	if summary == "" {
+		summary = alertname
+	}
+	if reason == "" {
+		reason = s.Reason
+	}
+	if reason != "" {
+		summary = strings.TrimSpace(summary + ": " + reason)
+	}
+	source := s.Alert.Labels["instance"]
+	if source == "" {
+		source = s.Alert.Labels["job"]
+	}
+	details := map[string]any{
+		"incident_id": s.IncidentID,
+		"runbook":     s.Runbook,
+		"phase":       s.Phase,
+		"labels":      s.Alert.Labels,
+	}
+	if reason != "" {
+		details["reason"] = reason
+	}
+	if len(s.Diagnosis) > 0 {
+		details["diagnosis"] = s.Diagnosis
+	}
+	if len(s.Actions) > 0 {
+		details["actions"] = s.Actions
+	}
+	if len(s.Checks) > 0 {
+		details["checks"] = s.Checks
+	}
+	if s.Verification != "" {
+		details["verification"] = s.Verification
+	}
+	e := Event{
+		DedupKey:      s.IncidentID,
+		Summary:       summary,
+		Severity:      SeverityFromAlert(s.Alert.Labels),
+		Source:        source,
+		Component:     s.Alert.Labels["service"],
+		Group:         s.Alert.Labels["namespace"],
+		Class:         alertname,
+		CustomDetails: details,
+		Timestamp:     s.Alert.StartsAt,
+	}
+	if timelineURL != "" {
+		e.Links = append(e.Links, Link{Href: timelineURL, Text: "firebreak timeline"})
+	}
+	if s.Alert.GeneratorURL != "" {
+		e.Links = append(e.Links, Link{Href: s.Alert.GeneratorURL, Text: "Alert source"})
+	}
+	return e
 }

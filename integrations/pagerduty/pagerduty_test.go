@@ -2,6 +2,7 @@ package pagerduty
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/testutil/pdserver"
 )
 
@@ -243,5 +245,45 @@ func TestNewValidates(t *testing.T) {
 	}
 	if err := c.Resolve(context.Background(), ""); err == nil {
 		t.Error("resolve without a dedup key succeeded")
+	}
+}
+
+func TestEventFromStateCarriesContext(t *testing.T) {
+	srv := pdserver.Start(t)
+	c, _ := newClient(t, srv.URL)
+	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	s := incident.State{
+		IncidentID: "pool-exhaustion/3f2a9c1e",
+		Runbook:    "pool-exhaustion",
+		Phase:      incident.PhaseEscalating,
+		Reason:     "verification failed",
+		Alert: incident.Alert{
+			Labels:       map[string]string{"alertname": "PgBouncerPoolExhausted", "severity": "page", "instance": "pgbouncer:6432", "service": "pgbouncer"},
+			Annotations:  map[string]string{"summary": "Clients waiting on pool app"},
+			StartsAt:     at,
+			GeneratorURL: "http://127.0.0.1:9090/graph",
+		},
+		Diagnosis:    []incident.DiagnosisRecord{{Name: "waiting", Query: "cl_waiting", Value: 42, Found: true, Series: 1}},
+		Actions:      []incident.ActionRecord{{Name: "grow", Kind: "pgbouncer_pool_size", Target: "app", Prior: 20, Planned: 30, Applied: true, Changed: true, At: at}},
+		Checks:       []incident.CheckRecord{{Query: "cl_waiting == 0", Value: 40, Found: true, Passed: false, At: at.Add(2 * time.Minute)}},
+		Verification: "failed",
+	}
+	e := EventFromState(s, "", "http://127.0.0.1:8233/x")
+	if e.DedupKey != s.IncidentID || e.Severity != SeverityCritical || e.Source != "pgbouncer:6432" || e.Class != "PgBouncerPoolExhausted" ||
+		e.Summary != "Clients waiting on pool app: verification failed" || len(e.Links) != 2 || !e.Timestamp.Equal(at) {
+		t.Fatalf("event = %+v", e)
+	}
+	if err := c.Trigger(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	in, _ := srv.Incident(s.IncidentID)
+	actions, _ := in.CustomDetails["actions"].([]any)
+	checks, _ := in.CustomDetails["checks"].([]any)
+	if len(actions) != 1 || len(checks) != 1 || in.CustomDetails["diagnosis"] == nil || in.CustomDetails["verification"] != "failed" {
+		t.Fatalf("custom details = %v", in.CustomDetails)
+	}
+	a := actions[0].(map[string]any)
+	if a["Prior"] != json.Number("20") || a["Planned"] != json.Number("30") {
+		t.Errorf("action lacks before/after values: %v", a)
 	}
 }
