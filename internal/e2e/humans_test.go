@@ -367,3 +367,40 @@ func TestOperatorApproval(t *testing.T) {
 		t.Fatalf("deny after the decision: exit %d: %s", code, out)
 	}
 }
+
+// TestPoolExhaustionWithApproval runs the pool-exhaustion example with its
+// approval variant: the incident waits, `firebreak approve` answers, the
+// pool grows, verification passes, and the decision is in the timeline.
+func TestPoolExhaustionWithApproval(t *testing.T) {
+	s := startScenario(t, "")
+	srv := devservertest.StartForTest(t)
+	dir := filepath.Join(repoRoot, "examples", "pool-exhaustion", "runbooks-approval")
+	opts := s.engineOptions(t, dir)
+	opts.Operators = []approvals.Operator{{Name: "oncall", Token: "operator-token-0123456789"}}
+	eng := startEngine(t, srv, opts)
+	s.load(t, 4*time.Minute)
+
+	id := demoIncidentID(t, dir, "pool-exhaustion-approval")
+	testutil.PollUntil(t, 3*time.Minute, "the incident waits for approval", func() (bool, error) {
+		st, err := incidentState(t, eng.Client(), id)
+		if err != nil {
+			return false, err
+		}
+		return st.Phase == incident.PhaseAwaitingApproval, fmt.Errorf("phase %s", st.Phase)
+	})
+	if got := s.poolSize(t); got != "2" {
+		t.Fatalf("the pool changed before the approval: %s", got)
+	}
+	t.Setenv("FIREBREAK_OPERATOR_TOKEN", "operator-token-0123456789")
+	var out bytes.Buffer
+	if code := cli.Run(context.Background(), []string{"approve", "--server", "http://" + eng.Addr(), id}, cli.IO{In: strings.NewReader(""), Out: &out, Err: &out}); code != cli.ExitOK {
+		t.Fatalf("firebreak approve: exit %d: %s", code, out.String())
+	}
+	st := waitOutcome(t, eng.Client(), id, 2*time.Minute)
+	if st.Outcome != incident.OutcomeResolved || s.poolSize(t) != "12" {
+		t.Fatalf("outcome %s (%s), pool %s\n%s", st.Outcome, st.Reason, s.poolSize(t), timeline(st))
+	}
+	if !strings.Contains(timeline(st), "operator:oncall approved via api") {
+		t.Fatalf("the decision is not in the timeline:\n%s", timeline(st))
+	}
+}
