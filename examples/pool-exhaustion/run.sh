@@ -13,6 +13,8 @@
 #   examples/pool-exhaustion/run.sh --no-firebreak  everything but firebreak, then a
 #       self-check (alert fires, a manual pool change clears it) and exit
 #   examples/pool-exhaustion/run.sh --measure       error ratio per pool size (no monitoring)
+#   examples/pool-exhaustion/run.sh --approval      the runbook waits for an approval: give it
+#       with the `firebreak approve` command the script prints
 # Options: --duration D (load; default 10m, or 10s per pool size with --measure),
 #          --concurrency N (load workers; default 40).
 #
@@ -22,12 +24,14 @@
 set -euo pipefail
 
 mode=scenario
+approval=0
 load_duration=10m
 concurrency=40
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--no-firebreak) mode=check ;;
 	--measure) mode=measure ;;
+	--approval) approval=1 ;;
 	--duration) load_duration=${2:?--duration needs a value}; shift ;;
 	--concurrency) concurrency=${2:?--concurrency needs a value}; shift ;;
 	-h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
@@ -273,11 +277,22 @@ fi
 say "building firebreak (the first build takes a few minutes)"
 (cd "$repo" && go build -o "$work/bin/firebreak" ./cmd/firebreak)
 say "starting firebreak dev on $FIREBREAK_ADDR"
+runbook_dir=examples/pool-exhaustion/runbooks
+config=examples/pool-exhaustion/firebreak.hcl
+if [ "$approval" -eq 1 ]; then
+	# The approval variant, and an operator token for `firebreak approve`.
+	runbook_dir=examples/pool-exhaustion/runbooks-approval
+	operator_token=$(secret)
+	printf '%s\n' "$operator_token" >"$work/operator-token"
+	chmod 600 "$work/operator-token"
+	config="$work/firebreak.hcl"
+	{ cat "$repo/examples/pool-exhaustion/firebreak.hcl"; printf '\noperator "demo" {\n  token_file = "%s"\n}\n' "$work/operator-token"; } >"$config"
+fi
 (
 	cd "$repo"
 	export FIREBREAK_SECRET_PGBOUNCER_ADMIN="$admin_dsn"
-	exec "$work/bin/firebreak" dev --runbooks examples/pool-exhaustion/runbooks \
-		--config examples/pool-exhaustion/firebreak.hcl --state "$work/firebreak/state"
+	exec "$work/bin/firebreak" dev --runbooks "$runbook_dir" \
+		--config "$config" --state "$work/firebreak/state"
 ) >"$work/firebreak.log" 2>&1 &
 pids+=($!)
 firebreak_pid=$!
@@ -293,6 +308,7 @@ cat <<EOF
   DemoHighErrorRate, Alertmanager posts it to firebreak, and the runbook
   grows the pool (2 -> 12) and verifies that the errors stopped.
 
+$(if [ "$approval" -eq 1 ]; then printf '  This run needs your approval before the pool grows. Approve with:\n    (cd %s && FIREBREAK_OPERATOR_TOKEN=$(cat %s) %s approve "$(%s incidents list | awk '"'"'NR==2{print $1}'"'"')")\n\n' "$repo" "$work/operator-token" "$work/bin/firebreak" "$work/bin/firebreak"; fi)
   Watch:
     firebreak incidents        (cd $repo && $work/bin/firebreak incidents list)
     Temporal Web UI            $TEMPORAL_UI

@@ -172,6 +172,20 @@ func writeRecord(w io.Writer, st incident.State) {
 	for _, a := range st.Actions {
 		fmt.Fprintf(w, "action     %s %s on %s: %d -> %d applied=%t dry_run=%t %s\n", a.Name, a.Kind, a.Target, a.Prior, a.Planned, a.Applied, a.DryRun, a.Error)
 	}
+	if a := st.Approval; a != nil {
+		fmt.Fprintf(w, "approval   %s: %s (%d of %d approvals)", a.ID, a.Status, a.Approvals(), a.MinApprovals)
+		for _, d := range a.Decisions {
+			fmt.Fprintf(w, "; %s %s via %s at %s", d.By, d.Decision, d.Via, d.At.UTC().Format(time.RFC3339))
+		}
+		fmt.Fprintln(w)
+	}
+	for _, e := range st.Escalations {
+		status := "delivered"
+		if e.Error != "" {
+			status = "failed: " + e.Error
+		}
+		fmt.Fprintf(w, "escalated  to %s: %s\n", e.Sink, status)
+	}
 	if n := len(st.Checks); n > 0 {
 		last := st.Checks[n-1]
 		fmt.Fprintf(w, "verify     %s after %d checks (last: %g passed=%t)\n", st.Verification, n, last.Value, last.Passed)
