@@ -79,6 +79,16 @@ func Notify(ctx workflow.Context) workflow.Context {
 	})
 }
 
+// Deliver is one escalation delivery attempt. The workflow retries
+// between attempts itself (recording each failure on the incident), so the
+// activity is tried once, bounded by a timeout.
+func Deliver(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 45 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
+	})
+}
+
 // Chat is for Slack thread posts and approval buttons: a few quick
 // attempts, never a retry storm; a failed post is recorded, and the
 // incident goes on without it.

@@ -255,7 +255,7 @@ func (r *incidentRun) notify(_ workflow.Context, text string) {
 // drainNotifications waits (boundedly) for queued thread posts before the
 // workflow completes.
 func (r *incidentRun) drainNotifications(ctx workflow.Context) {
-	if r.notes == nil {
+	if r.notes == nil || r.notesBusy == 0 {
 		return
 	}
 	_, _ = workflow.AwaitWithTimeout(ctx, time.Minute, func() bool { return r.notesBusy == 0 })

@@ -427,24 +427,24 @@ func (r *incidentRun) escalate(ctx workflow.Context, reason, level string) outco
 	r.st.Phase = incident.PhaseEscalating
 	r.st.Reason = reason
 	r.event(ctx, "escalate", reason)
-	steps := []runbooks.EscalationStep{{Sink: runbooks.SinkLog}}
 	// Incidents started before escalation policies escalated to the record
-	// sink only; they keep doing so when replayed.
-	if v := workflow.GetVersion(ctx, "escalation-policy", workflow.DefaultVersion, 1); v >= 1 && r.rb != nil {
-		steps = r.rb.Escalate.Steps
+	// sink only, in line; they keep doing so when replayed.
+	if v := workflow.GetVersion(ctx, "escalation-policy", workflow.DefaultVersion, 1); v == workflow.DefaultVersion || r.rb == nil {
+		r.escalateOnce(ctx, runbooks.EscalationStep{Sink: runbooks.SinkLog}, reason, level)
+		return outcome{incident.OutcomeEscalated, reason}
 	}
-	for _, step := range steps {
-		if step.After <= 0 {
-			r.escalateStep(ctx, step, reason, level)
-			continue
-		}
+	// Each step in its own coroutine: a slow or dead sink never delays
+	// another's delivery, and the incident's outcome is not held up by any.
+	for _, step := range r.rb.Escalate.Steps {
 		r.pendingSteps++
 		workflow.Go(ctx, func(ctx workflow.Context) {
 			defer func() { r.pendingSteps-- }()
-			ok, _ := workflow.AwaitWithTimeout(ctx, step.After, func() bool { return r.resolved || r.st.Acknowledged != nil })
-			if ok {
-				r.event(ctx, "escalate", fmt.Sprintf("%s step skipped: the incident was acknowledged or resolved within %s", step.Sink, step.After))
-				return
+			if step.After > 0 {
+				ok, _ := workflow.AwaitWithTimeout(ctx, step.After, func() bool { return r.resolved || r.st.Acknowledged != nil })
+				if ok {
+					r.event(ctx, "escalate", fmt.Sprintf("%s step skipped: the incident was acknowledged or resolved within %s", step.Sink, step.After))
+					return
+				}
 			}
 			r.escalateStep(ctx, step, reason, level)
 		})
@@ -452,21 +452,62 @@ func (r *incidentRun) escalate(ctx workflow.Context, reason, level string) outco
 	return outcome{incident.OutcomeEscalated, reason}
 }
 
-// escalateStep runs one escalation step and records how it went.
+// Escalation delivery: each attempt is one activity call (whose client
+// retries briefly itself); between attempts the workflow backs off and
+// records the failure, so a dead destination shows in the incident at once
+// and is retried a bounded number of times, never in a storm.
+const (
+	escalationAttempts = 6
+	escalationBackoff  = 2 * time.Second
+	escalationMaxWait  = time.Minute
+)
+
+// escalateStep delivers one step, retrying with backoff, and records how
+// it went.
 func (r *incidentRun) escalateStep(ctx workflow.Context, step runbooks.EscalationStep, reason, level string) {
+	i := len(r.st.Escalations)
+	r.st.Escalations = append(r.st.Escalations, incident.EscalationRecord{Sink: step.Sink, Reason: reason, At: workflow.Now(ctx)})
+	wait := escalationBackoff
+	for attempt := 1; ; attempt++ {
+		e := escalate.Escalation{IncidentID: r.in.IncidentID, Runbook: r.in.Runbook.Name, Reason: reason, Level: level,
+			Record: r.st, TimelineURL: r.in.Settings.TimelineURL}
+		in := escalate.Input{Escalation: e, Step: escalate.Step{Sink: step.Sink, Channel: step.Channel, Service: step.Service, Severity: step.Severity, Thread: r.st.Slack}}
+		err := workflow.ExecuteActivity(activities.Deliver(ctx), esc.Escalate, in).Get(ctx, nil)
+		rec := &r.st.Escalations[i]
+		rec.Attempts, rec.At = attempt, workflow.Now(ctx)
+		if err == nil {
+			rec.Error, rec.Delivered = "", true
+			r.event(ctx, "escalate", "escalated to "+step.Sink)
+			if step.Sink == runbooks.SinkPagerDuty {
+				r.paged = append(r.paged, step.Service)
+			}
+			return
+		}
+		rec.Error = errorMessage(err)
+		var app *temporal.ApplicationError
+		final := attempt >= escalationAttempts || (errors.As(err, &app) && app.NonRetryable())
+		r.timeline(ctx, "escalate", fmt.Sprintf("%s attempt %d failed: %s", step.Sink, attempt, rec.Error))
+		if final {
+			r.event(ctx, "escalate", fmt.Sprintf("%s failed after %d attempt(s): %s", step.Sink, attempt, rec.Error))
+			return
+		}
+		if err := workflow.Sleep(ctx, wait); err != nil {
+			return
+		}
+		wait = min(2*wait, escalationMaxWait)
+	}
+}
+
+// escalateOnce is the original single-shot delivery, kept for incidents
+// that started before escalation policies.
+func (r *incidentRun) escalateOnce(ctx workflow.Context, step runbooks.EscalationStep, reason, level string) {
 	e := escalate.Escalation{IncidentID: r.in.IncidentID, Runbook: r.in.Runbook.Name, Reason: reason, Level: level,
 		Record: r.st, TimelineURL: r.in.Settings.TimelineURL}
-	in := escalate.Input{Escalation: e, Step: escalate.Step{Sink: step.Sink, Channel: step.Channel, Service: step.Service, Severity: step.Severity, Thread: r.st.Slack}}
+	in := escalate.Input{Escalation: e, Step: escalate.Step{Sink: step.Sink}}
 	err := workflow.ExecuteActivity(activities.Notify(ctx), esc.Escalate, in).Get(ctx, nil)
-	er := incident.EscalationRecord{Sink: step.Sink, Reason: reason, At: workflow.Now(ctx)}
+	er := incident.EscalationRecord{Sink: step.Sink, Reason: reason, At: workflow.Now(ctx), Attempts: 1, Delivered: err == nil}
 	if err != nil {
 		er.Error = errorMessage(err)
-		r.event(ctx, "escalate", fmt.Sprintf("%s failed: %s", step.Sink, er.Error))
-	} else {
-		r.event(ctx, "escalate", "escalated to "+step.Sink)
-		if step.Sink == runbooks.SinkPagerDuty {
-			r.paged = append(r.paged, step.Service)
-		}
 	}
 	r.st.Escalations = append(r.st.Escalations, er)
 }
@@ -501,6 +542,13 @@ func (r *incidentRun) finish(ctx workflow.Context, out outcome) (incident.State,
 		} else {
 			r.event(ctx, "escalate", "page resolved")
 		}
+	}
+	// Let escalation steps that are delivering finish (bounded: a step gives
+	// up after its attempts); delayed ones see the resolution and skip.
+	// (An await always starts a timer, so only when something is pending:
+	// histories recorded before escalation policies have none.)
+	if r.pendingSteps > 0 {
+		_, _ = workflow.AwaitWithTimeout(ctx, 5*time.Minute, func() bool { return r.pendingSteps == 0 })
 	}
 	r.st.Phase = incident.PhaseClosed
 	r.st.ClosedAt = workflow.Now(ctx)

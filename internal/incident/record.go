@@ -114,10 +114,12 @@ type CheckRecord struct {
 
 // EscalationRecord says where an escalation went and whether it got there.
 type EscalationRecord struct {
-	Sink   string
-	Reason string
-	Error  string `json:",omitempty"`
-	At     time.Time
+	Sink      string
+	Reason    string
+	Delivered bool
+	Attempts  int
+	Error     string `json:",omitempty"` // the last attempt's error
+	At        time.Time
 }
 
 // Event is one line of the incident's timeline.
