@@ -3,7 +3,6 @@ package escalate
 import (
 	"context"
 	"fmt"
-	"sort"
 
 	"github.com/firebreak-dev/firebreak/integrations/pagerduty"
 )
@@ -41,30 +40,17 @@ func (p *PagerDutyPager) Trigger(ctx context.Context, service, severity string, 
 	if err != nil {
 		return notConfiguredErr(err)
 	}
-	st := e.Record
-	if severity == "" {
-		severity = pagerduty.SeverityFromAlert(st.Alert.Labels)
+	ev := pagerduty.EventFromState(e.Record, e.Reason, e.TimelineURL)
+	if severity != "" {
+		ev.Severity = severity
 	}
-	summary := fmt.Sprintf("[firebreak] %s: %s", st.Alert.Labels["alertname"], e.Reason)
-	var links []pagerduty.Link
-	if e.TimelineURL != "" {
-		links = append(links, pagerduty.Link{Href: e.TimelineURL, Text: "Incident timeline (Temporal)"})
+	if e.Record.Remediation != "" {
+		ev.CustomDetails["remediation"] = e.Record.Remediation
 	}
-	if st.Alert.GeneratorURL != "" {
-		links = append(links, pagerduty.Link{Href: st.Alert.GeneratorURL, Text: "Alert source"})
+	if e.Record.Approval != nil {
+		ev.CustomDetails["approval"] = e.Record.Approval
 	}
-	return c.Trigger(ctx, pagerduty.Event{
-		DedupKey:      e.IncidentID,
-		Summary:       summary,
-		Severity:      severity,
-		Source:        source(st.Alert.Labels),
-		Component:     st.Alert.Labels["service"],
-		Group:         st.Alert.Labels["namespace"],
-		Class:         st.Alert.Labels["alertname"],
-		CustomDetails: details(e),
-		Links:         links,
-		Timestamp:     st.Alert.StartsAt,
-	})
+	return c.Trigger(ctx, ev)
 }
 
 // Resolve implements Pager.
@@ -78,39 +64,4 @@ func (p *PagerDutyPager) Resolve(ctx context.Context, service, incidentID string
 
 func notConfiguredErr(err error) error {
 	return notConfigured("pagerduty ("+err.Error()+")", ErrTypePagerNotConfigured)
-}
-
-func source(labels map[string]string) string {
-	for _, k := range []string{"instance", "service", "job"} {
-		if v := labels[k]; v != "" {
-			return v
-		}
-	}
-	return "firebreak"
-}
-
-// details is what the person paged gets: everything the incident collected.
-func details(e Escalation) map[string]any {
-	st := e.Record
-	labels := make([]string, 0, len(st.Alert.Labels))
-	for k, v := range st.Alert.Labels {
-		labels = append(labels, k+"="+v)
-	}
-	sort.Strings(labels)
-	d := map[string]any{
-		"incident_id":  e.IncidentID,
-		"runbook":      e.Runbook,
-		"reason":       e.Reason,
-		"alert_labels": labels,
-		"summary":      st.Alert.Annotations["summary"],
-		"diagnosis":    st.Diagnosis,
-		"remediation":  st.Remediation,
-		"actions":      st.Actions,
-		"verification": st.Verification,
-		"checks":       st.Checks,
-	}
-	if st.Approval != nil {
-		d["approval"] = st.Approval
-	}
-	return d
 }
