@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -287,7 +288,9 @@ func startKube(t testing.TB) *Kube {
 		"--service-account-key-file="+pki.saPublic,
 		"--service-account-signing-key-file="+pki.saPrivate,
 		"--service-cluster-ip-range=10.96.0.0/16",
-		"--disable-admission-plugins=ServiceAccount",
+		// TaintNodesByCondition would taint the fake node not-ready, and
+		// no node-lifecycle controller runs to lift the taint.
+		"--disable-admission-plugins=ServiceAccount,TaintNodesByCondition",
 		"--profiling=false",
 	)
 	k.Config = &rest.Config{
@@ -486,7 +489,25 @@ func (k *Kube) WaitDeploymentReady(t testing.TB, namespace, name string, want in
 		s := d.Status
 		ok := s.ObservedGeneration >= d.Generation && s.UpdatedReplicas == want &&
 			s.ReadyReplicas == want && s.Replicas == want
-		return ok, fmt.Errorf("generation %d observed %d, replicas %d updated %d ready %d",
-			d.Generation, s.ObservedGeneration, s.Replicas, s.UpdatedReplicas, s.ReadyReplicas)
+		return ok, fmt.Errorf("generation %d observed %d, replicas %d updated %d ready %d; pods: %s",
+			d.Generation, s.ObservedGeneration, s.Replicas, s.UpdatedReplicas, s.ReadyReplicas, k.describePods(ctx, namespace))
 	})
+}
+
+// describePods summarises a namespace's pods for a failed wait: where each
+// is scheduled and which conditions hold.
+func (k *Kube) describePods(ctx context.Context, namespace string) string {
+	list, err := k.Client.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return err.Error()
+	}
+	var parts []string
+	for _, p := range list.Items {
+		var conds []string
+		for _, c := range p.Status.Conditions {
+			conds = append(conds, fmt.Sprintf("%s=%s", c.Type, c.Status))
+		}
+		parts = append(parts, fmt.Sprintf("%s node=%q phase=%s %v", p.Name, p.Spec.NodeName, p.Status.Phase, conds))
+	}
+	return strings.Join(parts, "; ")
 }
