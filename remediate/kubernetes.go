@@ -1,0 +1,271 @@
+package remediate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
+)
+
+// Application error types of the Kubernetes actions. They are stable
+// strings: workflows and retry policies match on them. All are
+// non-retryable, because retrying cannot change the input, the object's
+// absence or the permissions; a conflict (409) is retried inside the
+// activity, and other API failures are plain errors the retry policy
+// retries.
+const (
+	// ErrTypeKubeInvalidName: a namespace, object, container, env var or
+	// key name is not a valid Kubernetes name. Names come from alert
+	// labels, so they are refused before any API call.
+	ErrTypeKubeInvalidName = "kubernetes-invalid-name"
+	// ErrTypeKubeInvalidInput: an input other than a name is out of range
+	// (an unsupported kind, negative replicas, a malformed timestamp, an
+	// oversized value). Refused before any API call.
+	ErrTypeKubeInvalidInput = "kubernetes-invalid-input"
+	// ErrTypeKubeNotFound: the target object (or the named container or
+	// key's object) does not exist.
+	ErrTypeKubeNotFound = "kubernetes-not-found"
+	// ErrTypeKubeForbidden: the API server refused the credentials or the
+	// RBAC role lacks a verb; deploy/rbac.yaml lists what is needed.
+	ErrTypeKubeForbidden = "kubernetes-forbidden"
+	// ErrTypeKubeRejected: the API server rejected the change as invalid
+	// (for example a value that fails the object's validation).
+	ErrTypeKubeRejected = "kubernetes-rejected"
+	// ErrTypeKubeNoPrevious: a rollback found no earlier revision to return
+	// to.
+	ErrTypeKubeNoPrevious = "kubernetes-no-previous-revision"
+	// ErrTypeKubeNoPod: delete-pod found no pod of the target to delete.
+	ErrTypeKubeNoPod = "kubernetes-no-pod"
+	// ErrTypeKubeNotConfigured: the worker has no Kubernetes client.
+	ErrTypeKubeNotConfigured = "kubernetes-not-configured"
+)
+
+// Kinds the workload actions accept. Matching is case-insensitive, so
+// runbooks may write "deployment".
+const (
+	KindDeployment  = "Deployment"
+	KindStatefulSet = "StatefulSet"
+)
+
+// MaxKubeReplicas bounds KubeScaleApply: a larger count is a runbook
+// mistake, not a remediation.
+const MaxKubeReplicas = 10000
+
+// maxConfigValueBytes bounds env and ConfigMap values: they are recorded in
+// workflow history twice (prior and desired).
+const maxConfigValueBytes = 32 << 10
+
+// conflictBackoff bounds the re-read-and-retry loop on 409 Conflict: about
+// six attempts within half a second, then the activity's retry policy
+// takes over.
+var conflictBackoff = wait.Backoff{Steps: 6, Duration: 20 * time.Millisecond, Factor: 2, Jitter: 0.2}
+
+// KubeActivities are the Kubernetes remediation activities; one instance is
+// registered per worker. Each action is split into Read (records the prior
+// state, from which the workflow resolves relative amounts once), Apply
+// (sets an absolute desired state; applying twice equals applying once) and
+// Restore (returns to a recorded prior state).
+type KubeActivities struct {
+	Client kubernetes.Interface // the cluster acted on; nil when none is configured
+	Log    *slog.Logger         // where mutations are logged; nil discards
+}
+
+// KubeTarget names the workload an action targets.
+type KubeTarget struct {
+	Kind      string // KindDeployment or KindStatefulSet (case-insensitive)
+	Namespace string // a DNS-1123 label
+	Name      string // a DNS-1123 subdomain
+}
+
+// String renders the target for errors and logs, e.g.
+// "deployment shop/checkout".
+func (t KubeTarget) String() string {
+	return fmt.Sprintf("%s %s/%s", strings.ToLower(t.Kind), t.Namespace, t.Name)
+}
+
+// logger returns the configured logger or one that discards.
+func (a *KubeActivities) logger() *slog.Logger {
+	if a.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return a.Log
+}
+
+// client returns the configured client or a non-retryable error.
+func (a *KubeActivities) client(op string) (kubernetes.Interface, error) {
+	if a.Client == nil {
+		return nil, temporal.NewNonRetryableApplicationError(
+			op+": no kubernetes cluster is configured", ErrTypeKubeNotConfigured, nil)
+	}
+	return a.Client, nil
+}
+
+// validateTarget checks and normalises a target before any API call;
+// kinds lists the kinds the action supports.
+func validateTarget(op string, t KubeTarget, kinds ...string) (KubeTarget, error) {
+	kind := ""
+	for _, k := range kinds {
+		if strings.EqualFold(t.Kind, k) {
+			kind = k
+		}
+	}
+	if kind == "" {
+		return t, invalidInput(op, "kind %q is not supported here (want one of %s)", t.Kind, strings.Join(kinds, ", "))
+	}
+	t.Kind = kind
+	if err := validateNamespaced(op, t.Namespace, "name", t.Name); err != nil {
+		return t, err
+	}
+	return t, nil
+}
+
+// validateNamespaced checks a namespace (DNS-1123 label) and an object name
+// (DNS-1123 subdomain) before any API call.
+func validateNamespaced(op, namespace, what, name string) error {
+	if errs := validation.IsDNS1123Label(namespace); len(errs) > 0 {
+		return invalidName(op, "namespace", namespace, errs)
+	}
+	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
+		return invalidName(op, what, name, errs)
+	}
+	return nil
+}
+
+// invalidName is the refusal of a name; %q keeps newlines and control
+// characters visible in the message.
+func invalidName(op, what, value string, errs []string) error {
+	shown := value
+	if len(shown) > 80 {
+		shown = shown[:80] + "..."
+	}
+	return temporal.NewNonRetryableApplicationError(
+		fmt.Sprintf("%s: %s %q (%d bytes) refused before any API call: %s", op, what, shown, len(value), strings.Join(errs, "; ")),
+		ErrTypeKubeInvalidName, nil)
+}
+
+// invalidInput is the refusal of a non-name input.
+func invalidInput(op, format string, args ...any) error {
+	return temporal.NewNonRetryableApplicationError(
+		fmt.Sprintf("%s: %s", op, fmt.Sprintf(format, args...)), ErrTypeKubeInvalidInput, nil)
+}
+
+// kubeError classifies an API error: absent objects and refused
+// permissions or changes are non-retryable with stable types; everything
+// else (timeouts, 5xx, connection errors, exhausted conflicts) stays a
+// plain error the retry policy retries.
+func kubeError(op string, err error) error {
+	var appErr *temporal.ApplicationError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &appErr):
+		return err
+	case apierrors.IsNotFound(err):
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %v", op, err), ErrTypeKubeNotFound, err)
+	case apierrors.IsForbidden(err), apierrors.IsUnauthorized(err):
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %v", op, err), ErrTypeKubeForbidden, err)
+	case apierrors.IsInvalid(err), apierrors.IsBadRequest(err):
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %v", op, err), ErrTypeKubeRejected, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// updateTemplate applies mutate to the target's pod template and updates
+// the object when mutate reports a change, re-reading and retrying on
+// conflicts a bounded number of times. It returns whether an update was
+// sent. mutate sees a fresh copy on every attempt and must be
+// deterministic in its input, so the outcome does not depend on how many
+// attempts it took.
+func (a *KubeActivities) updateTemplate(ctx context.Context, op string, t KubeTarget, mutate func(*corev1.PodTemplateSpec) (bool, error)) (bool, error) {
+	c, err := a.client(op)
+	if err != nil {
+		return false, err
+	}
+	changed := false
+	err = retry.RetryOnConflict(conflictBackoff, func() error {
+		changed = false
+		switch t.Kind {
+		case KindDeployment:
+			d, err := c.AppsV1().Deployments(t.Namespace).Get(ctx, t.Name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			ok, err := mutate(&d.Spec.Template)
+			if err != nil || !ok {
+				return err
+			}
+			if _, err := c.AppsV1().Deployments(t.Namespace).Update(ctx, d, metav1.UpdateOptions{}); err != nil {
+				return err
+			}
+		case KindStatefulSet:
+			s, err := c.AppsV1().StatefulSets(t.Namespace).Get(ctx, t.Name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			ok, err := mutate(&s.Spec.Template)
+			if err != nil || !ok {
+				return err
+			}
+			if _, err := c.AppsV1().StatefulSets(t.Namespace).Update(ctx, s, metav1.UpdateOptions{}); err != nil {
+				return err
+			}
+		}
+		changed = true
+		return nil
+	})
+	return changed, kubeError(op, err)
+}
+
+// readTemplate returns the target's current pod template.
+func (a *KubeActivities) readTemplate(ctx context.Context, op string, t KubeTarget) (*corev1.PodTemplateSpec, error) {
+	c, err := a.client(op)
+	if err != nil {
+		return nil, err
+	}
+	switch t.Kind {
+	case KindStatefulSet:
+		s, err := c.AppsV1().StatefulSets(t.Namespace).Get(ctx, t.Name, metav1.GetOptions{})
+		if err != nil {
+			return nil, kubeError(op, err)
+		}
+		return &s.Spec.Template, nil
+	default:
+		d, err := c.AppsV1().Deployments(t.Namespace).Get(ctx, t.Name, metav1.GetOptions{})
+		if err != nil {
+			return nil, kubeError(op, err)
+		}
+		return &d.Spec.Template, nil
+	}
+}
+
+// readDeployment returns the Deployment the target names.
+func (a *KubeActivities) readDeployment(ctx context.Context, op string, t KubeTarget) (*appsv1.Deployment, error) {
+	c, err := a.client(op)
+	if err != nil {
+		return nil, err
+	}
+	d, err := c.AppsV1().Deployments(t.Namespace).Get(ctx, t.Name, metav1.GetOptions{})
+	if err != nil {
+		return nil, kubeError(op, err)
+	}
+	return d, nil
+}
+
+// notFound is the non-retryable absence of something inside an object
+// that exists (a container, a key).
+func notFound(op, format string, args ...any) error {
+	return temporal.NewNonRetryableApplicationError(
+		fmt.Sprintf("%s: %s", op, fmt.Sprintf(format, args...)), ErrTypeKubeNotFound, nil)
+}
