@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # test.sh is firebreak's whole test suite, and what CI runs (.ci/run calls
 # it). On a fresh machine it installs everything the tests need: Debian
-# packages (scripts/install-deps.sh) and Go tools built from the module
-# proxy, cached by version under ~/.cache/firebreak/bin so the second run is
-# fast. Then: gofmt, go vet, staticcheck, workflowcheck, go test.
+# packages (scripts/install-deps.sh), Go tools and the Kubernetes test
+# binaries (scripts/build-kube.sh) built from the module proxy, cached by
+# version under ~/.cache/firebreak/bin so the second run is fast. Then:
+# gofmt, go vet, staticcheck, workflowcheck, go test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +36,12 @@ tool() {
 }
 STATICCHECK=$(tool staticcheck "$STATICCHECK_VERSION" honnef.co/go/tools/cmd/staticcheck)
 WORKFLOWCHECK=$(tool workflowcheck "$WORKFLOWCHECK_VERSION" go.temporal.io/sdk/contrib/tools/workflowcheck)
+
+# etcd, the Kubernetes control plane and kwok for the Kubernetes tests:
+# built from the module proxy once per version (about 20 minutes cold on two
+# cores), then found in ~/.cache/firebreak/bin in well under a second.
+step "Kubernetes test binaries"
+scripts/build-kube.sh
 
 step "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*'))
