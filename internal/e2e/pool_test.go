@@ -38,14 +38,16 @@ import (
 const (
 	poolDatabase = "demo"
 	startPool    = 2
-	// loadWorkers paced at 10 requests/s each offer 240 requests/s: more
-	// than twice what a pool of 2 (or 3) serves at 20 ms a transaction, and
-	// under half of what the remediated pool of 12 serves, so the scenario
-	// holds even when the 2-core machine is busy with other test binaries.
-	loadWorkers = 24
-	// requestTimeout is the demo's client-side deadline: generous against
-	// scheduling jitter on a loaded machine, far below a queue's growth.
-	requestTimeout = 250 * time.Millisecond
+	// The load generator is closed-loop: each of loadWorkers workers sends
+	// at most one request per 100 ms, and waits for the answer. A pool of P
+	// connections at 20 ms a transaction serves P/0.02 requests/s; when that
+	// is less than the 300 requests/s offered, requests queue until the
+	// latency is loadWorkers/capacity (Little's law): 300 ms with a pool of
+	// 2, 200 ms with 3 — both well over requestTimeout, so they fail. A pool
+	// of 12 serves 600/s, twice the offer: latency stays near 20 ms, far
+	// under requestTimeout, even with a busy machine's scheduling jitter.
+	loadWorkers    = 30
+	requestTimeout = 120 * time.Millisecond
 )
 
 // scenario is everything but firebreak itself.
