@@ -38,13 +38,19 @@ func Register(w worker.ActivityRegistry, s Set) {
 // Query is for read-only queries (Prometheus). A few quick attempts: a
 // diagnosis that cannot be made within half a minute escalates instead.
 func Query(ctx workflow.Context) workflow.Context {
+	return withRetries(ctx, 15*time.Second, time.Second, 5*time.Second, 3)
+}
+
+// withRetries sets a per-attempt timeout and a bounded exponential retry
+// policy (doubling from initial up to maxInterval, at most attempts).
+func withRetries(ctx workflow.Context, startToClose, initial, maxInterval time.Duration, attempts int32) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 15 * time.Second,
+		StartToCloseTimeout: startToClose,
 		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
+			InitialInterval:    initial,
 			BackoffCoefficient: 2,
-			MaximumInterval:    5 * time.Second,
-			MaximumAttempts:    3,
+			MaximumInterval:    maxInterval,
+			MaximumAttempts:    attempts,
 		},
 	})
 }
@@ -52,15 +58,7 @@ func Query(ctx workflow.Context) workflow.Context {
 // Mutate is for actions. They are idempotent (they set an absolute value),
 // so retrying is safe; the budget is bounded so a broken target escalates.
 func Mutate(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    10 * time.Second,
-			MaximumAttempts:    5,
-		},
-	})
+	return withRetries(ctx, 30*time.Second, time.Second, 10*time.Second, 5)
 }
 
 // Notify is for escalations: they must get out, so retries continue for up
@@ -93,15 +91,7 @@ func Deliver(ctx workflow.Context) workflow.Context {
 // attempts, never a retry storm; a failed post is recorded, and the
 // incident goes on without it.
 func Chat(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 15 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    5 * time.Second,
-			MaximumAttempts:    3,
-		},
-	})
+	return withRetries(ctx, 15*time.Second, time.Second, 5*time.Second, 3)
 }
 
 // Record is for local bookkeeping activities (metrics).
