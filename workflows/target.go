@@ -41,6 +41,10 @@ type TargetState struct {
 // targetHistoryLimit bounds the ledger's history before it continues as new.
 const targetHistoryLimit = 500
 
+// targetIdleGrace is how long an idle ledger with nothing to remember
+// waits before it ends.
+const targetIdleGrace = time.Minute
+
 // Target is the ledger of one remediation target (a PgBouncer database, a
 // Deployment). It grants one permit at a time, in request order, and refuses
 // a permit while the target is in cooldown or its action budget for the
@@ -102,9 +106,9 @@ func Target(ctx workflow.Context, in activities.TargetInput, carried *TargetStat
 			if len(st.Actions) > 0 {
 				wait = st.Actions[len(st.Actions)-1].Add(st.Retain).Sub(workflow.Now(ctx))
 			}
-			if wait < time.Millisecond {
-				wait = time.Millisecond
-			}
+			// Linger a little even with nothing to remember, so a burst of
+			// incidents reuses one ledger instead of starting one each.
+			wait = max(wait, targetIdleGrace)
 			sel.AddFuture(workflow.NewTimer(tctx, wait), func(workflow.Future) {})
 		}
 		sel.Select(ctx)
