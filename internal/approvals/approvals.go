@@ -13,8 +13,6 @@ package approvals
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,6 +28,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/firebreak-dev/firebreak/integrations/slack"
+	"github.com/firebreak-dev/firebreak/internal/bearer"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/metrics"
 	"github.com/firebreak-dev/firebreak/workflows"
@@ -63,14 +62,14 @@ type Service struct {
 
 type operator struct {
 	name string
-	hash [32]byte
+	hash bearer.Digest
 }
 
 // New returns a Service. groups may be nil when Slack is not configured.
 func New(t Temporal, ops []Operator, groups Approvers, log *slog.Logger, m *metrics.Metrics) *Service {
 	s := &Service{temporal: t, groups: groups, log: log, metrics: m}
 	for _, op := range ops {
-		s.operators = append(s.operators, operator{name: op.Name, hash: sha256.Sum256([]byte(op.Token))})
+		s.operators = append(s.operators, operator{name: op.Name, hash: bearer.Of(op.Token)})
 	}
 	return s
 }
@@ -247,14 +246,13 @@ func (s *Service) groupOf(ctx context.Context, user string, approvers []string) 
 
 // operatorFor authenticates a bearer token against the configured operators.
 func (s *Service) operatorFor(header string) (string, bool) {
-	const prefix = "Bearer "
-	if len(header) <= len(prefix) || !strings.EqualFold(header[:len(prefix)], prefix) {
+	got, ok := bearer.FromHeader(header)
+	if !ok {
 		return "", false
 	}
-	got := sha256.Sum256([]byte(strings.TrimSpace(header[len(prefix):])))
 	name, found := "", 0
 	for _, op := range s.operators {
-		if subtle.ConstantTimeCompare(got[:], op.hash[:]) == 1 {
+		if got.Equal(op.hash) {
 			name, found = op.name, found+1
 		}
 	}
