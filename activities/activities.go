@@ -24,6 +24,11 @@ type Set struct {
 	Escalate  *escalate.Activities
 	Recorder  *Recorder
 	Permits   *Permits
+	// KubeDiagnose and KubeRemediate are the Kubernetes activities; they
+	// are registered even without a cluster, and then fail with a
+	// non-retryable "not configured" error that the incident records.
+	KubeDiagnose  *diagnose.KubeActivities
+	KubeRemediate *remediate.KubeActivities
 }
 
 // Register registers every activity of the set on w.
@@ -33,6 +38,15 @@ func Register(w worker.ActivityRegistry, s Set) {
 	w.RegisterActivity(s.Escalate)
 	w.RegisterActivity(s.Recorder)
 	w.RegisterActivity(s.Permits)
+	kd, kr := s.KubeDiagnose, s.KubeRemediate
+	if kd == nil {
+		kd = &diagnose.KubeActivities{}
+	}
+	if kr == nil {
+		kr = &remediate.KubeActivities{}
+	}
+	w.RegisterActivity(kd)
+	w.RegisterActivity(kr)
 }
 
 // Query is for read-only queries (Prometheus). A few quick attempts: a
@@ -59,6 +73,23 @@ func withRetries(ctx workflow.Context, startToClose, initial, maxInterval time.D
 // so retrying is safe; the budget is bounded so a broken target escalates.
 func Mutate(ctx workflow.Context) workflow.Context {
 	return withRetries(ctx, 30*time.Second, time.Second, 10*time.Second, 5)
+}
+
+// KubeMutate is for Kubernetes actions: each attempt is one or two API
+// calls, so a short per-attempt timeout lets a worker killed mid-action be
+// noticed within seconds and the (idempotent) action retried elsewhere.
+func KubeMutate(ctx workflow.Context) workflow.Context {
+	return withRetries(ctx, 10*time.Second, time.Second, 10*time.Second, 5)
+}
+
+// KubeWait is for waiting on a rollout: one long attempt that heartbeats,
+// so a lost worker is noticed within the heartbeat timeout.
+func KubeWait(ctx workflow.Context, wait time.Duration) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: wait + 30*time.Second,
+		HeartbeatTimeout:    15 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumAttempts: 3},
+	})
 }
 
 // Notify is for escalations: they must get out, so retries continue for up

@@ -11,6 +11,7 @@ package workflows
 import (
 	"time"
 
+	"github.com/firebreak-dev/firebreak/activities"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 )
 
@@ -62,6 +63,11 @@ type Settings struct {
 	// PermitTimeout bounds the wait for a target's permit (another incident
 	// may hold it). Zero means DefaultPermitTimeout.
 	PermitTimeout time.Duration
+	// Control holds the engine-wide guardrails (storm detection, the cap
+	// on concurrent remediations) the incident reports to the Control
+	// workflow. The kill switch itself lives in that workflow, where
+	// `firebreak pause` sets it at run time.
+	Control activities.ControlSettings
 	// TimelineURL, when set, links the incident's history in the Temporal
 	// Web UI for escalation records.
 	TimelineURL string

@@ -11,6 +11,10 @@ const (
 	OutcomeResolved  = "resolved"
 	OutcomeEscalated = "escalated"
 	OutcomeStopped   = "stopped"
+	// OutcomeGrouped: the incident opened during a storm (too many
+	// incidents at once, the pattern of a shared dependency failing). It did
+	// not act or page on its own; the storm's one grouped escalation lists it.
+	OutcomeGrouped = "grouped"
 )
 
 // Phases an incident passes through; State.Phase holds the current one.
@@ -50,6 +54,8 @@ type State struct {
 	Outcome    string `json:",omitempty"`
 	Reason     string `json:",omitempty"`
 	DryRun     bool
+	// Storm is the storm this incident was grouped into, if any.
+	Storm string `json:",omitempty"`
 
 	Alert       Alert
 	AlertStatus string
@@ -84,6 +90,10 @@ type DiagnosisRecord struct {
 	Found  bool
 	Series int
 	Error  string `json:",omitempty"`
+	// Summary is a one-line account of a Kubernetes diagnosis (rollout,
+	// pods, log class); Class its log class.
+	Summary string `json:",omitempty"`
+	Class   string `json:",omitempty"`
 }
 
 // ActionRecord is one action: what was planned from which prior state, and
@@ -95,11 +105,20 @@ type ActionRecord struct {
 	Spec    string // the runbook's amount, e.g. "+50% (max 20)"
 	Prior   int64
 	Planned int64
+	// Before and After describe non-numeric actions (images, env values,
+	// annotations, the pod chosen) in words: the state read before acting
+	// and the state the action sets.
+	Before  string `json:",omitempty"`
+	After   string `json:",omitempty"`
 	Applied bool
 	Changed bool
 	DryRun  bool
 	Error   string `json:",omitempty"`
 	At      time.Time
+	// Restored says the action was undone after verification failed
+	// (verify.rollback); RestoreError why undoing it failed.
+	Restored     bool   `json:",omitempty"`
+	RestoreError string `json:",omitempty"`
 }
 
 // CheckRecord is one verification query and its verdict.
