@@ -1,6 +1,6 @@
 // Package config reads firebreak.hcl, the engine configuration: where
 // Temporal and Prometheus are, where the webhook listens, where secrets come
-// from, and the global switches. Decoding is strict (an unknown key is an
+// from, which Kubernetes cluster to act on, and the global guardrails. Decoding is strict (an unknown key is an
 // error, not a silently ignored typo), defaults and validation live in one
 // place, and credentials are Secret values that never print.
 package config
@@ -20,7 +20,10 @@ type Config struct {
 	Incidents  Incidents  // incident lifecycle
 	Slack      Slack      // incident threads and approval buttons; optional
 	PagerDuty  PagerDuty  // paging; optional
-	Operators  []Operator // who may answer approvals without Slack
+	Operators  []Operator // who may answer approvals and pause automation without Slack
+	// Kubernetes is the cluster Kubernetes diagnoses and actions use; nil
+	// when there is none, and those then fail as not configured.
+	Kubernetes *Kubernetes
 }
 
 // Temporal says which Temporal cluster, namespace and task queue to use.
@@ -48,12 +51,6 @@ type Prometheus struct {
 type Secrets struct {
 	Dir       string // absolute, or "" for no directory
 	EnvPrefix string // prefix of secret environment variables
-}
-
-// Guardrails are global switches that apply over every runbook's own.
-type Guardrails struct {
-	DryRun bool // plan and record every action, perform none
-	Paused bool // start no remediation at all; incidents still diagnose and escalate
 }
 
 // Incidents configures the incident lifecycle.
@@ -92,5 +89,14 @@ func Default() *Config {
 		Prometheus: Prometheus{Timeout: DefaultPrometheusTimeout},
 		Secrets:    Secrets{EnvPrefix: DefaultSecretsEnvPrefix},
 		Incidents:  Incidents{Linger: DefaultLinger},
+		Guardrails: Guardrails{
+			MaxConcurrent: DefaultMaxConcurrent,
+			Storm: Storm{
+				Enabled:   true,
+				Incidents: DefaultStormIncidents,
+				Window:    DefaultStormWindow,
+				Quiet:     DefaultStormWindow,
+			},
+		},
 	}
 }

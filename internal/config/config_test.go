@@ -24,8 +24,17 @@ func TestLoadFull(t *testing.T) {
 		Server:     Server{Listen: ":9095", Token: NewSecret("s3cret-token"), MaxBodyBytes: 262144},
 		Prometheus: Prometheus{URL: "https://prometheus.internal:9090", Timeout: 5 * time.Second},
 		Secrets:    Secrets{Dir: filepath.Join(dir, "secrets"), EnvPrefix: "FB_"},
-		Guardrails: Guardrails{DryRun: true, Paused: true},
-		Incidents:  Incidents{Linger: 30 * time.Minute},
+		Guardrails: Guardrails{DryRun: true, Paused: true, MaxConcurrent: 4, Storm: Storm{
+			Enabled: true, Incidents: 12, Window: 2 * time.Minute, Quiet: 15 * time.Minute,
+			SlackChannel: "#incidents", PagerDuty: true, PagerDutyService: "platform",
+		}},
+		Incidents: Incidents{Linger: 30 * time.Minute},
+		Slack:     Slack{BotToken: NewSecret("xoxb-full-config-bot"), SigningSecret: NewSecret("full-config-signing-secret")},
+		PagerDuty: PagerDuty{
+			RoutingKey: NewSecret("default-routing-key-0000000000000"),
+			Services:   map[string]Secret{"platform": NewSecret("platform-routing-key-00000000000")},
+		},
+		Kubernetes: &Kubernetes{Kubeconfig: filepath.Join(filepath.Dir(dir), "kubeconfig"), Context: "prod", QPS: 7.5, Burst: 15},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("got  %+v\nwant %+v", *cfg, *want)
@@ -47,7 +56,8 @@ func TestLoadEmptyIsDefault(t *testing.T) {
 	d := Default()
 	if d.Server.Listen != "127.0.0.1:9095" || d.Temporal.Address != "127.0.0.1:7233" || d.Temporal.Namespace != "default" ||
 		d.Temporal.TaskQueue != "firebreak" || d.Server.MaxBodyBytes != 1<<20 || d.Incidents.Linger != time.Hour ||
-		d.Secrets.EnvPrefix != "FIREBREAK_SECRET_" || d.Server.Token.IsSet() {
+		d.Secrets.EnvPrefix != "FIREBREAK_SECRET_" || d.Server.Token.IsSet() || d.Kubernetes != nil ||
+		d.Guardrails.MaxConcurrent != 10 || d.Guardrails.Storm != (Storm{Enabled: true, Incidents: 20, Window: 5 * time.Minute, Quiet: 5 * time.Minute}) {
 		t.Errorf("defaults: %+v", d)
 	}
 }

@@ -28,6 +28,7 @@ type rawConfig struct {
 	Slack      *rawSlack      `hcl:"slack,block"`
 	PagerDuty  *rawPagerDuty  `hcl:"pagerduty,block"`
 	Operators  []*rawOperator `hcl:"operator,block"`
+	Kubernetes *rawKubernetes `hcl:"kubernetes,block"`
 }
 
 type rawTemporal struct {
@@ -66,11 +67,6 @@ type rawSecrets struct {
 	EnvPrefix      *string   `hcl:"env_prefix,optional"`
 	EnvPrefixRange hcl.Range `hcl:"env_prefix,attr_value_range"`
 	DefRange       hcl.Range `hcl:",def_range"`
-}
-
-type rawGuardrails struct {
-	DryRun *bool `hcl:"dry_run,optional"`
-	Paused *bool `hcl:"paused,optional"`
 }
 
 type rawIncidents struct {
@@ -123,16 +119,14 @@ func Parse(filename string, src []byte) (*Config, hcl.Diagnostics) {
 	d.server(raw.Server, &cfg.Server)
 	d.prometheus(raw.Prometheus, &cfg.Prometheus)
 	d.secrets(raw.Secrets, &cfg.Secrets)
-	if g := raw.Guardrails; g != nil {
-		cfg.Guardrails.DryRun = g.DryRun != nil && *g.DryRun
-		cfg.Guardrails.Paused = g.Paused != nil && *g.Paused
-	}
 	if in := raw.Incidents; in != nil && in.Linger != nil {
 		cfg.Incidents.Linger = d.duration(*in.Linger, "linger", true, in.LingerRange, in.DefRange)
 	}
 	d.slack(raw.Slack, &cfg.Slack)
 	d.pagerduty(raw.PagerDuty, &cfg.PagerDuty)
 	cfg.Operators = d.operators(raw.Operators)
+	d.guardrails(raw.Guardrails, &cfg.Guardrails, cfg.Slack, cfg.PagerDuty)
+	cfg.Kubernetes = d.kubernetes(raw.Kubernetes)
 	diags = append(diags, d.diags...)
 	if diags.HasErrors() {
 		return nil, diags

@@ -21,8 +21,37 @@ secrets {
 }
 
 guardrails {
-  dry_run = true
-  paused  = true
+  dry_run                     = true
+  paused                      = true
+  max_concurrent_remediations = 4
+
+  storm {
+    incidents         = 12
+    window            = "2m"
+    quiet             = "15m"
+    slack_channel     = "#incidents"
+    pagerduty         = true
+    pagerduty_service = "platform"
+  }
+}
+
+kubernetes {
+  kubeconfig = "../kubeconfig"
+  context    = "prod"
+  qps        = 7.5
+  burst      = 15
+}
+
+slack {
+  bot_token      = "xoxb-full-config-bot"
+  signing_secret = "full-config-signing-secret"
+}
+
+pagerduty {
+  routing_key = "default-routing-key-0000000000000"
+  service "platform" {
+    routing_key = "platform-routing-key-00000000000"
+  }
 }
 
 incidents {

@@ -1,0 +1,5 @@
+guardrails {
+  storm {
+    slack_channel = "#incidents" # ERROR col 21: Slack is not configured
+  }
+}

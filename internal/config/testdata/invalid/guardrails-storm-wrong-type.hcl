@@ -1,0 +1,5 @@
+guardrails {
+  storm {
+    incidents = "many" # ERROR col 18: Unsuitable value type
+  }
+}

@@ -1,0 +1,5 @@
+guardrails {
+  storm {
+    window = "0s" # ERROR col 14: Invalid duration
+  }
+}

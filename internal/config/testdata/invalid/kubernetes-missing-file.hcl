@@ -1,0 +1,3 @@
+kubernetes {
+  kubeconfig = "no-such-kubeconfig" # ERROR col 16: Cannot read kubeconfig
+}

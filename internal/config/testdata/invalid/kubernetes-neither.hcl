@@ -1,0 +1,3 @@
+kubernetes { # ERROR col 1: Missing kubeconfig
+  qps = 5
+}

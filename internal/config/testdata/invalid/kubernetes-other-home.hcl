@@ -1,0 +1,3 @@
+kubernetes {
+  kubeconfig = "~ops/.kube/config" # ERROR col 16: Cannot expand ~
+}

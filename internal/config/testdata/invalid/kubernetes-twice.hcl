@@ -1,0 +1,6 @@
+kubernetes {
+  kubeconfig = "../kubeconfig"
+}
+kubernetes { # ERROR col 1: Duplicate kubernetes block
+  in_cluster = true
+}

@@ -1,0 +1,4 @@
+kubernetes {
+  kubeconfig = "../kubeconfig"
+  namespace  = "default" # ERROR col 3: Unsupported argument
+}

@@ -1,0 +1,4 @@
+kubernetes {
+  kubeconfig = "../kubeconfig"
+  context    = "production" # ERROR col 16: Unknown kubeconfig context
+}
