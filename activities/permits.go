@@ -34,6 +34,10 @@ type PermitRequest struct {
 	// Lease bounds how long the permit is held if the incident never
 	// releases it.
 	Lease time.Duration
+	// NoWait asks for an immediate refusal when another incident holds
+	// the target (a runbook's on_busy = "escalate"), instead of a place in
+	// the queue.
+	NoWait bool `json:",omitempty"`
 }
 
 // TargetInput starts a target ledger.

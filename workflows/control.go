@@ -157,7 +157,13 @@ func Control(ctx workflow.Context, _ activities.ControlInput, carried *ControlSt
 	for {
 		c.tick(ctx)
 		pending := opened.Len() > 0 || acquire.Len() > 0 || release.Len() > 0 || c.wake.Len() > 0
-		if !pending && handled > 0 && c.idle(ctx) {
+		if !c.idle(ctx) {
+			c.idleSince = time.Time{}
+		} else if c.idleSince.IsZero() {
+			c.idleSince = workflow.Now(ctx)
+		}
+		// Linger a while when idle, so a burst of incidents reuses one run.
+		if !pending && handled > 0 && c.idle(ctx) && workflow.Now(ctx).Sub(c.idleSince) >= controlIdleGrace {
 			// Nothing to hold or remember: end, once handlers are done. A
 			// later report starts a fresh one.
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
@@ -204,7 +210,8 @@ func Control(ctx workflow.Context, _ activities.ControlInput, carried *ControlSt
 type control struct {
 	st         ControlState
 	wake       workflow.Channel
-	escalating int // grouped escalations being delivered
+	escalating int       // grouped escalations being delivered
+	idleSince  time.Time // when it last became idle; zero while busy
 }
 
 // blocked says why no remediation may start now, or "".
@@ -289,8 +296,8 @@ func (c *control) nextDeadline(ctx workflow.Context) (time.Duration, bool) {
 		consider(s.LastOpened.Add(c.quiet()))
 	}
 	if next.IsZero() {
-		if c.idle(ctx) {
-			return controlIdleGrace, true // then end
+		if c.idle(ctx) && !c.idleSince.IsZero() {
+			return max(c.idleSince.Add(controlIdleGrace).Sub(now), time.Millisecond), true // then end
 		}
 		return 0, false
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -39,6 +40,17 @@ type incidentRun struct {
 	dryRun   bool
 	resolved bool // Alertmanager said the alert resolved
 	acted    []time.Time
+
+	applied []appliedAction // actions applied, for verify.rollback
+
+	// Engine-wide guardrails (the Control workflow): whether this incident
+	// reports to it (false when replaying histories from before it), and
+	// what it said.
+	control  bool
+	revoked  string // why the control workflow told this incident to stop
+	storm    *StormNotice
+	revokeCh workflow.ReceiveChannel
+	stormCh  workflow.ReceiveChannel
 
 	pendingSteps int      // delayed escalation steps still waiting
 	paged        []string // PagerDuty services triggered, to resolve at the end
@@ -90,7 +102,94 @@ func Incident(ctx workflow.Context, in Input) (incident.State, error) {
 		},
 		Diagnosis: map[string]runbooks.Diagnosis{},
 	}
+	r.revokeCh = workflow.GetSignalChannel(ctx, signalRevoke)
+	r.stormCh = workflow.GetSignalChannel(ctx, signalStorm)
+	// Incidents that started before the engine-wide guardrails neither
+	// report to the Control workflow nor ask it for a slot.
+	if workflow.GetVersion(ctx, "engine-control", workflow.DefaultVersion, 1) >= 1 {
+		r.control = true
+		r.reportOpened(ctx)
+	}
 	return r.finish(ctx, r.run(ctx))
+}
+
+// reportOpened tells the Control workflow (storm detection) that this
+// incident opened, in the background: nothing waits for it.
+func (r *incidentRun) reportOpened(ctx workflow.Context) {
+	info := workflow.GetInfo(ctx)
+	rep := activities.OpenedReport{
+		IncidentID: r.in.IncidentID, WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
+		Runbook: r.in.Runbook.Name, Summary: alertSummary(r.in.Alert), Settings: r.in.Settings.Control,
+	}
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		if err := workflow.ExecuteActivity(activities.Mutate(ctx), permit.ReportOpened, rep).Get(ctx, nil); err != nil {
+			r.timeline(ctx, "guardrail", "could not report to the control workflow (storm detection): "+errorMessage(err))
+		}
+	})
+}
+
+// halted says why this incident must not mutate anything now, or "": the
+// kill switch (config or `firebreak pause`) or storm mode. It reads the
+// control workflow's signals without blocking, so a revoke recorded before
+// this point is always seen before the next mutation is scheduled.
+func (r *incidentRun) halted(ctx workflow.Context) string {
+	r.drainControl(ctx)
+	switch {
+	case r.in.Settings.Paused:
+		return "automation is paused (kill switch in firebreak.hcl)"
+	case r.storm != nil:
+		return fmt.Sprintf("storm mode (%s): automation is paused", r.storm.StormID)
+	case r.revoked != "":
+		return r.revoked
+	}
+	return ""
+}
+
+func (r *incidentRun) drainControl(ctx workflow.Context) {
+	if r.revokeCh == nil {
+		return
+	}
+	for {
+		var rv Revoke
+		if !r.revokeCh.ReceiveAsync(&rv) {
+			break
+		}
+		if r.revoked == "" {
+			r.revoked = rv.Reason
+			r.event(ctx, "guardrail", "told to stop: "+rv.Reason)
+		}
+	}
+	for {
+		var n StormNotice
+		if !r.stormCh.ReceiveAsync(&n) {
+			break
+		}
+		if r.storm == nil {
+			r.storm = &n
+			r.st.Storm = n.StormID
+			r.event(ctx, "guardrail", fmt.Sprintf("part of storm %s: this incident will not act or page on its own", n.StormID))
+		}
+	}
+}
+
+// alertSummary is the alert in one line: its labels, sorted, bounded.
+func alertSummary(a incident.Alert) string {
+	keys := make([]string, 0, len(a.Labels))
+	for k := range a.Labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%s=%q", k, a.Labels[k])
+		if b.Len() > 300 {
+			return b.String()[:300] + "…"
+		}
+	}
+	return b.String()
 }
 
 // outcome is how run ended: the outcome and why.
@@ -131,8 +230,8 @@ func (r *incidentRun) run(ctx workflow.Context) outcome {
 	if r.resolved {
 		return outcome{incident.OutcomeStopped, "alert resolved before the first action"}
 	}
-	if r.in.Settings.Paused {
-		return r.escalate(ctx, fmt.Sprintf("automation is paused (kill switch): remediation %q not run", chosen.Name), r.rb.Escalate.LogLevel)
+	if why := r.halted(ctx); why != "" {
+		return r.escalate(ctx, fmt.Sprintf("%s: remediation %q not run", why, chosen.Name), r.rb.Escalate.LogLevel)
 	}
 
 	plans, err := r.plan(chosen)
@@ -159,6 +258,9 @@ func (r *incidentRun) run(ctx workflow.Context) outcome {
 	}
 	out, done := r.act(ctx, plans)
 	if done {
+		if out.kind == incident.OutcomeEscalated && chosen.Verify != nil && chosen.Verify.Rollback && len(r.applied) > 0 {
+			out.reason += "; " + r.rollback(ctx)
+		}
 		if release != nil {
 			release()
 		}
@@ -171,6 +273,9 @@ func (r *incidentRun) run(ctx workflow.Context) outcome {
 		return r.escalate(ctx, fmt.Sprintf("dry run: remediation %q planned, nothing changed", chosen.Name), "info")
 	}
 	out = r.verify(ctx, chosen)
+	if out.kind == incident.OutcomeEscalated && chosen.Verify != nil && chosen.Verify.Rollback {
+		out.reason += "; " + r.rollback(ctx)
+	}
 	if release != nil {
 		release()
 	}
@@ -185,6 +290,12 @@ func (r *incidentRun) run(ctx workflow.Context) outcome {
 func (r *incidentRun) diagnose(ctx workflow.Context) string {
 	qctx := activities.Query(ctx)
 	for _, d := range r.rb.Diagnoses {
+		if d.Kubernetes != nil {
+			if failed := r.diagnoseKube(ctx, d); failed != "" {
+				return failed
+			}
+			continue
+		}
 		query, rng, step, err := d.PromQuery(&r.scope)
 		rec := incident.DiagnosisRecord{Name: d.Name, Query: query}
 		if err != nil {
@@ -214,33 +325,11 @@ func (r *incidentRun) diagnose(ctx workflow.Context) string {
 	return ""
 }
 
-// actionPlan is one action with its evaluated parameters.
-type actionPlan struct {
-	action *runbooks.Action
-	spec   runbooks.PoolSizeSpec
-	target string
-}
-
-func (r *incidentRun) plan(m *runbooks.Remediation) ([]actionPlan, error) {
-	plans := make([]actionPlan, 0, len(m.Actions))
-	for _, a := range m.Actions {
-		switch a.Kind {
-		case runbooks.KindPgBouncerPoolSize:
-			spec, err := a.PoolSize(&r.scope)
-			if err != nil {
-				return nil, fmt.Errorf("action %q refused: %v", a.Name, err)
-			}
-			plans = append(plans, actionPlan{action: a, spec: spec, target: "pgbouncer/" + spec.AdminDSNSecret + "/" + spec.Database})
-		default:
-			return nil, fmt.Errorf("action %q: kind %q is not supported by this worker", a.Name, a.Kind)
-		}
-	}
-	return plans, nil
-}
-
-// acquire obtains the permit of every target the plans touch, in sorted
-// order so that two incidents can never wait on each other. It returns a
-// function that releases them all, or why a permit was refused.
+// acquire obtains leave to act: first one of the engine-wide remediation
+// slots from the Control workflow (refused while paused or in a storm),
+// then the permit of every target the plans touch, in sorted order so that
+// two incidents can never wait on each other. It returns a function that
+// releases them all, or why leave was refused.
 func (r *incidentRun) acquire(ctx workflow.Context, plans []actionPlan, m *runbooks.Remediation) (func(), string) {
 	seen := map[string]bool{}
 	var targets []string
@@ -261,8 +350,13 @@ func (r *incidentRun) acquire(ctx workflow.Context, plans []actionPlan, m *runbo
 	if timeout <= 0 {
 		timeout = DefaultPermitTimeout
 	}
+	if g.BusyTimeout > 0 {
+		timeout = g.BusyTimeout
+	}
+	noWait := g.OnBusy == runbooks.OnBusyEscalate
 	permits := workflow.GetSignalChannel(ctx, signalPermit)
 	var held []string
+	slot := false
 	release := func() {
 		for _, t := range held {
 			rel := Release{IncidentID: r.in.IncidentID, ActedAt: r.acted}
@@ -271,35 +365,63 @@ func (r *incidentRun) acquire(ctx workflow.Context, plans []actionPlan, m *runbo
 			_ = workflow.SignalExternalWorkflow(ctx, activities.TargetWorkflowID(t), "", signalRelease, rel).Get(ctx, nil)
 		}
 		held = nil
+		if slot {
+			_ = workflow.SignalExternalWorkflow(ctx, activities.ControlWorkflowID, "", signalSlotRelease, r.in.IncidentID).Get(ctx, nil)
+			slot = false
+		}
+	}
+	// await waits for the answer about target t (ControlTarget for the slot).
+	await := func(t string, d time.Duration) (Permit, bool) {
+		var p Permit
+		for {
+			got, timedOut := false, false
+			sel := workflow.NewSelector(ctx)
+			sel.AddReceive(permits, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, &p); got = true })
+			tctx, cancel := workflow.WithCancel(ctx)
+			sel.AddFuture(workflow.NewTimer(tctx, d), func(workflow.Future) { timedOut = true })
+			sel.Select(ctx)
+			cancel()
+			if timedOut {
+				return Permit{}, false
+			}
+			if got && p.Target == t {
+				return p, true
+			}
+		}
+	}
+	if r.control {
+		req := activities.SlotRequest{IncidentID: r.in.IncidentID, WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
+			Runbook: r.rb.Name, Lease: lease, Settings: r.in.Settings.Control}
+		if err := workflow.ExecuteActivity(activities.Mutate(ctx), permit.RequestSlot, req).Get(ctx, nil); err != nil {
+			return nil, "guardrails: could not reach the control workflow: " + errorMessage(err)
+		}
+		p, ok := await(ControlTarget, timeout)
+		if !ok {
+			slot = true // it may be granted later: release it then
+			release()
+			return nil, fmt.Sprintf("guardrails: no remediation slot free within %s (at most %d remediations at once)", timeout, r.in.Settings.Control.MaxConcurrent)
+		}
+		if !p.Granted {
+			r.drainControl(ctx)
+			return nil, "guardrails: " + p.Reason
+		}
+		slot = true
 	}
 	for _, t := range targets {
 		req := activities.PermitRequest{
 			Target: t, IncidentID: r.in.IncidentID, WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
-			Runbook: r.rb.Name, Cooldown: g.Cooldown, MaxActions: g.MaxActions, Window: g.Window, Lease: lease,
+			Runbook: r.rb.Name, Cooldown: g.Cooldown, MaxActions: g.MaxActions, Window: g.Window, Lease: lease, NoWait: noWait,
 		}
 		if err := workflow.ExecuteActivity(activities.Mutate(ctx), permit.RequestPermit, req).Get(ctx, nil); err != nil {
 			release()
 			return nil, fmt.Sprintf("guardrails: could not reach the ledger of %s: %s", t, errorMessage(err))
 		}
 		r.event(ctx, "guardrail", "waiting for the permit of "+t)
-		var p Permit
-		for {
-			got := false
-			timedOut := false
-			sel := workflow.NewSelector(ctx)
-			sel.AddReceive(permits, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, &p); got = true })
-			tctx, cancel := workflow.WithCancel(ctx)
-			sel.AddFuture(workflow.NewTimer(tctx, timeout), func(workflow.Future) { timedOut = true })
-			sel.Select(ctx)
-			cancel()
-			if timedOut {
-				held = append(held, t) // the ledger may grant later: release it then
-				release()
-				return nil, fmt.Sprintf("guardrails: %s stayed busy with another remediation for %s", t, timeout)
-			}
-			if got && p.Target == t {
-				break
-			}
+		p, ok := await(t, timeout)
+		if !ok {
+			held = append(held, t) // the ledger may grant later: release it then
+			release()
+			return nil, fmt.Sprintf("guardrails: %s stayed busy with another remediation for %s", t, timeout)
 		}
 		if !p.Granted {
 			release()
@@ -309,57 +431,6 @@ func (r *incidentRun) acquire(ctx workflow.Context, plans []actionPlan, m *runbo
 		r.event(ctx, "guardrail", "permit granted for "+t)
 	}
 	return release, ""
-}
-
-// act runs the actions in order. It returns done=true with an outcome when
-// the run must end here (the alert resolved, or an action failed).
-func (r *incidentRun) act(ctx workflow.Context, plans []actionPlan) (outcome, bool) {
-	mctx := activities.Mutate(ctx)
-	for _, p := range plans {
-		if r.resolved {
-			return outcome{incident.OutcomeStopped, fmt.Sprintf("alert resolved before action %q", p.action.Name)}, true
-		}
-		ar := incident.ActionRecord{Name: p.action.Name, Kind: p.action.Kind, Target: p.target, Spec: specString(p.spec), DryRun: r.dryRun}
-		var state remediate.PoolState
-		err := workflow.ExecuteActivity(activities.Query(ctx), rem.PgBouncerPoolRead,
-			remediate.PoolReadInput{AdminDSNSecret: p.spec.AdminDSNSecret, Database: p.spec.Database}).Get(ctx, &state)
-		if err != nil {
-			ar.Error = errorMessage(err)
-			ar.At = workflow.Now(ctx)
-			r.st.Actions = append(r.st.Actions, ar)
-			r.recordAction(ctx, ar.Kind, "failed")
-			return outcome{incident.OutcomeEscalated, fmt.Sprintf("action %q could not read its target: %s", p.action.Name, ar.Error)}, true
-		}
-		ar.Prior = state.PoolSize
-		ar.Planned = p.spec.Set.Apply(state.PoolSize, p.spec.Min, p.spec.Max)
-		if r.dryRun {
-			ar.At = workflow.Now(ctx)
-			r.st.Actions = append(r.st.Actions, ar)
-			r.event(ctx, "action", fmt.Sprintf("dry run: %s would set %s from %d to %d", p.action.Name, p.target, ar.Prior, ar.Planned))
-			r.recordAction(ctx, ar.Kind, "dry_run")
-			continue
-		}
-		var res remediate.PoolSetResult
-		err = workflow.ExecuteActivity(mctx, rem.PgBouncerPoolSet,
-			remediate.PoolSetInput{AdminDSNSecret: p.spec.AdminDSNSecret, Database: p.spec.Database, Size: ar.Planned}).Get(ctx, &res)
-		ar.At = workflow.Now(ctx)
-		if err != nil {
-			ar.Error = errorMessage(err)
-			r.st.Actions = append(r.st.Actions, ar)
-			r.recordAction(ctx, ar.Kind, "failed")
-			return outcome{incident.OutcomeEscalated, fmt.Sprintf("action %q failed: %s", p.action.Name, ar.Error)}, true
-		}
-		ar.Applied, ar.Changed = true, res.Changed
-		r.st.Actions = append(r.st.Actions, ar)
-		r.acted = append(r.acted, ar.At)
-		result := "applied"
-		if !res.Changed {
-			result = "unchanged"
-		}
-		r.event(ctx, "action", fmt.Sprintf("%s set %s from %d to %d (%s)", p.action.Name, p.target, res.Prior, res.Size, result))
-		r.recordAction(ctx, ar.Kind, result)
-	}
-	return outcome{}, false
 }
 
 // verify polls the verification query on durable timers until it has held
@@ -427,6 +498,13 @@ func (r *incidentRun) escalate(ctx workflow.Context, reason, level string) outco
 	r.st.Phase = incident.PhaseEscalating
 	r.st.Reason = reason
 	r.event(ctx, "escalate", reason)
+	// In a storm the incident does not page on its own: the storm's one
+	// grouped escalation lists it. It still writes its record.
+	if r.drainControl(ctx); r.storm != nil {
+		reason = fmt.Sprintf("grouped into %s: %s", r.storm.StormID, reason)
+		r.escalateOnce(ctx, runbooks.EscalationStep{Sink: runbooks.SinkLog}, reason, level)
+		return outcome{incident.OutcomeGrouped, reason}
+	}
 	// Incidents started before escalation policies escalated to the record
 	// sink only, in line; they keep doing so when replayed.
 	if v := workflow.GetVersion(ctx, "escalation-policy", workflow.DefaultVersion, 1); v == workflow.DefaultVersion || r.rb == nil {

@@ -57,6 +57,10 @@ type env struct {
 	// prom answers PromQuery; permit answers RequestPermit. Tests swap them.
 	prom   func(diagnose.QueryInput) (diagnose.QueryResult, error)
 	permit func(activities.PermitRequest) Permit
+	// slot answers RequestSlot (the Control workflow); opened counts
+	// ReportOpened calls.
+	slot   func(activities.SlotRequest) Permit
+	opened int
 }
 
 // healthyProm finds connection timeouts, and an error ratio that verifies.
@@ -73,7 +77,8 @@ func healthyProm(in diagnose.QueryInput) (diagnose.QueryResult, error) {
 func newEnv(t *testing.T) *env {
 	var s testsuite.WorkflowTestSuite
 	e := &env{TestWorkflowEnvironment: s.NewTestWorkflowEnvironment(), prom: healthyProm,
-		permit: func(req activities.PermitRequest) Permit { return Permit{Target: req.Target, Granted: true} }}
+		permit: func(req activities.PermitRequest) Permit { return Permit{Target: req.Target, Granted: true} },
+		slot:   func(activities.SlotRequest) Permit { return Permit{Target: ControlTarget, Granted: true} }}
 	e.RegisterWorkflowWithOptions(Incident, workflow.RegisterOptions{Name: IncidentWorkflowName})
 	e.RegisterActivity(&diagnose.Activities{})
 	e.RegisterActivity(&remediate.Activities{})
@@ -94,6 +99,17 @@ func newEnv(t *testing.T) *env {
 	}).Maybe()
 	e.OnActivity("RequestPermit", mock.Anything, mock.Anything).Return(func(_ context.Context, req activities.PermitRequest) error {
 		p := e.permit(req)
+		e.RegisterDelayedCallback(func() { e.SignalWorkflow(signalPermit, p) }, time.Millisecond)
+		return nil
+	}).Maybe()
+	e.RegisterActivity(&diagnose.KubeActivities{})
+	e.RegisterActivity(&remediate.KubeActivities{})
+	e.OnActivity("ReportOpened", mock.Anything, mock.Anything).Return(func(context.Context, activities.OpenedReport) error {
+		e.opened++
+		return nil
+	}).Maybe()
+	e.OnActivity("RequestSlot", mock.Anything, mock.Anything).Return(func(_ context.Context, req activities.SlotRequest) error {
+		p := e.slot(req)
 		e.RegisterDelayedCallback(func() { e.SignalWorkflow(signalPermit, p) }, time.Millisecond)
 		return nil
 	}).Maybe()
@@ -229,6 +245,47 @@ func TestIncidentNeverMutates(t *testing.T) {
 			reasonHas: "resolved",
 		},
 		{
+			name: "paused at run time (firebreak pause) escalates",
+			input: func(t *testing.T) Input {
+				return Input{IncidentID: "x", Runbook: pinned(t, "pool.hcl"), Alert: firing()}
+			},
+			setup: func(e *env) {
+				e.slot = func(activities.SlotRequest) Permit {
+					return Permit{Target: ControlTarget, Reason: "automation is paused (kill switch) by alice"}
+				}
+			},
+			outcome:   incident.OutcomeEscalated,
+			reasonHas: "paused (kill switch) by alice",
+		},
+		{
+			name: "revoked between permit and action stops",
+			input: func(t *testing.T) Input {
+				return Input{IncidentID: "x", Runbook: pinned(t, "pool.hcl"), Alert: firing()}
+			},
+			setup: func(e *env) {
+				e.permit = func(req activities.PermitRequest) Permit {
+					e.SignalWorkflow(signalRevoke, Revoke{Reason: "automation is paused (kill switch) by bob"})
+					return Permit{Target: req.Target, Granted: true}
+				}
+			},
+			outcome:   incident.OutcomeEscalated,
+			reasonHas: "stopped before action",
+		},
+		{
+			name: "storm groups instead of paging",
+			input: func(t *testing.T) Input {
+				return Input{IncidentID: "x", Runbook: pinned(t, "pool.hcl"), Alert: firing()}
+			},
+			setup: func(e *env) {
+				e.slot = func(activities.SlotRequest) Permit {
+					e.SignalWorkflow(signalStorm, StormNotice{StormID: "storm/1", Reason: "storm mode"})
+					return Permit{Target: ControlTarget, Reason: "storm mode since ..."}
+				}
+			},
+			outcome:   incident.OutcomeGrouped,
+			reasonHas: "grouped into storm/1",
+		},
+		{
 			name: "guardrail refusal escalates",
 			input: func(t *testing.T) Input {
 				return Input{IncidentID: "x", Runbook: pinned(t, "pool.hcl"), Alert: firing()}
@@ -251,8 +308,15 @@ func TestIncidentNeverMutates(t *testing.T) {
 			if len(e.sets) != 0 {
 				t.Fatalf("pool was set %d times, want none", len(e.sets))
 			}
-			if tt.outcome == incident.OutcomeEscalated && len(e.escalations) != 1 {
+			if (tt.outcome == incident.OutcomeEscalated || tt.outcome == incident.OutcomeGrouped) && len(e.escalations) != 1 {
 				t.Fatalf("escalations = %d, want 1", len(e.escalations))
+			}
+			if tt.outcome == incident.OutcomeGrouped && e.escalations[0].Step.Sink != escalate.RecordSinkName {
+				t.Fatalf("a grouped incident escalated to %q, want only its record", e.escalations[0].Step.Sink)
+			}
+			// An incident whose runbook cannot run ends before reporting.
+			if want := map[bool]int{true: 0, false: 1}[strings.Contains(tt.reasonHas, "sha256")]; e.opened != want {
+				t.Fatalf("reported its opening %d times, want %d", e.opened, want)
 			}
 		})
 	}

@@ -131,6 +131,15 @@ func (st *TargetState) enqueue(ctx workflow.Context, req activities.PermitReques
 			return
 		}
 	}
+	if req.NoWait && (st.Holder != nil || len(st.Queue) > 0) {
+		busy := fmt.Sprintf("%s is busy: %d remediation(s) ahead", st.Target, len(st.Queue))
+		if st.Holder != nil {
+			busy = fmt.Sprintf("%s is busy: incident %s (runbook %s) is remediating it, and this runbook says on_busy = \"escalate\"",
+				st.Target, st.Holder.IncidentID, st.Holder.Runbook)
+		}
+		st.answer(ctx, req, Permit{Target: st.Target, Reason: busy})
+		return
+	}
 	st.Queue = append(st.Queue, req)
 }
 
