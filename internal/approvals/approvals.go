@@ -46,32 +46,20 @@ type Approvers interface {
 }
 
 // Operator is a configured operator and its token.
-type Operator struct {
-	Name  string
-	Token string
-}
+type Operator = bearer.Operator
 
 // Service answers approvals and acknowledgements.
 type Service struct {
 	temporal  Temporal
-	operators []operator
+	operators *bearer.Operators
 	groups    Approvers
 	log       *slog.Logger
 	metrics   *metrics.Metrics
 }
 
-type operator struct {
-	name string
-	hash bearer.Digest
-}
-
 // New returns a Service. groups may be nil when Slack is not configured.
 func New(t Temporal, ops []Operator, groups Approvers, log *slog.Logger, m *metrics.Metrics) *Service {
-	s := &Service{temporal: t, groups: groups, log: log, metrics: m}
-	for _, op := range ops {
-		s.operators = append(s.operators, operator{name: op.Name, hash: bearer.Of(op.Token)})
-	}
-	return s
+	return &Service{temporal: t, operators: bearer.NewOperators(ops), groups: groups, log: log, metrics: m}
 }
 
 // RefusedError is a decision the incident would not take: nothing pending,
@@ -244,21 +232,6 @@ func (s *Service) groupOf(ctx context.Context, user string, approvers []string) 
 	return "", nil
 }
 
-// operatorFor authenticates a bearer token against the configured operators.
-func (s *Service) operatorFor(header string) (string, bool) {
-	got, ok := bearer.FromHeader(header)
-	if !ok {
-		return "", false
-	}
-	name, found := "", 0
-	for _, op := range s.operators {
-		if got.Equal(op.hash) {
-			name, found = op.name, found+1
-		}
-	}
-	return name, found == 1
-}
-
 // DecisionBody is the JSON body of POST /api/v1/decisions and /api/v1/acks.
 type DecisionBody struct {
 	IncidentID string `json:"incident_id"`
@@ -292,14 +265,9 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request, decision bool) {
 		s.log.Warn("operator request refused", "reason", metric, "detail", msg, "remote", r.RemoteAddr)
 		reply(code, map[string]string{"error": msg})
 	}
-	name, ok := s.operatorFor(r.Header.Get("Authorization"))
-	if len(s.operators) == 0 {
-		fail(http.StatusForbidden, "operator_api_disabled", "no operators are configured (operator blocks in firebreak.hcl)")
-		return
-	}
-	if !ok {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="firebreak"`)
-		fail(http.StatusUnauthorized, "operator_unauthorized", "missing or unknown operator token")
+	name, denied := s.operators.Authenticate(w, r)
+	if denied != nil {
+		fail(denied.Status, denied.Reason, denied.Detail)
 		return
 	}
 	var body DecisionBody
