@@ -1,0 +1,15 @@
+package e2e
+
+import (
+	"os"
+	"testing"
+
+	"github.com/firebreak-dev/firebreak/internal/testutil"
+)
+
+// TestMain runs the tests through testutil.KubeMain, so the tests that need
+// a Kubernetes API server share one (testutil.SharedKube, one namespace per
+// test) and it is stopped when they end.
+func TestMain(m *testing.M) {
+	os.Exit(testutil.KubeMain(m))
+}
