@@ -168,7 +168,7 @@ func TestParsePoolExhaustion(t *testing.T) {
 	if rb.Escalate.LogLevel != "warn" {
 		t.Errorf("escalate = %+v", rb.Escalate)
 	}
-	want := Guardrails{Cooldown: 30 * time.Minute, Window: 2 * time.Hour, MaxActions: 2, DryRun: true}
+	want := Guardrails{Cooldown: 30 * time.Minute, Window: 2 * time.Hour, MaxActions: 2, DryRun: true, OnBusy: OnBusyWait}
 	if rb.Guardrails != want {
 		t.Errorf("guardrails = %+v, want %+v", rb.Guardrails, want)
 	}
@@ -182,7 +182,7 @@ func TestParseDefaults(t *testing.T) {
 	if rb.Escalate.LogLevel != "error" {
 		t.Errorf("default log level = %q", rb.Escalate.LogLevel)
 	}
-	if want := (Guardrails{Window: time.Hour, MaxActions: 3}); rb.Guardrails != want {
+	if want := (Guardrails{Window: time.Hour, MaxActions: 3, OnBusy: OnBusyWait}); rb.Guardrails != want {
 		t.Errorf("default guardrails = %+v", rb.Guardrails)
 	}
 	if rb.GroupBy != nil || rb.Diagnoses != nil || rb.Remediations != nil {
