@@ -2,6 +2,8 @@ package runbooks
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,7 +19,9 @@ import (
 type exprUse struct {
 	what           string // attribute name for messages, e.g. "when"
 	template       bool   // a string template whose interpolations get escaped
-	allowDiagnosis bool   // diagnoses cannot see each other; everything else can
+	str            bool   // any expression producing a string (validated, not escaped)
+	allowDiagnosis bool   // diagnoses cannot see each other, nor targets; everything else can
+	noDiagnosisWhy string // why diagnosis.* is not allowed, when not in a diagnose block
 }
 
 // references are the label and annotation names a runbook reads by name;
@@ -53,8 +57,11 @@ func stepName(s hcl.Traverser) (string, bool) {
 
 // checkExpr validates an expression statically: templates are templates,
 // every function exists and secret() stays in admin_dsn, every reference
-// names a real scope variable and a declared diagnosis, and the value has
-// the right type. It records the label names the expression reads.
+// names a real scope variable and a declared diagnosis (of the right kind:
+// prometheus and kubernetes_rollout diagnoses have different attributes),
+// target.* appears nowhere (targets are referenced only by target
+// attributes, which never reach checkExpr), and the value has the right
+// type. It records the label names the expression reads.
 func (p *parser) checkExpr(expr hcl.Expression, use exprUse, context hcl.Range) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	if use.template {
@@ -105,7 +112,7 @@ func (p *parser) checkExpr(expr hcl.Expression, use exprUse, context hcl.Range) 
 		return diags
 	}
 	want, wantName := cty.Bool, "a bool"
-	if use.template {
+	if use.template || use.str {
 		want, wantName = cty.String, "a string"
 	}
 	if _, err := convert.Convert(v, want); err != nil {
@@ -144,8 +151,11 @@ func (p *parser) checkTraversal(t hcl.Traversal, use exprUse, context hcl.Range)
 		return nil
 	case varDiagnosis:
 		if !use.allowDiagnosis {
-			return newDiag("Diagnosis not available here",
-				"A diagnose block cannot read diagnoses: they all run before any of them is known. Use alert.* here.", rng, context)
+			why := use.noDiagnosisWhy
+			if why == "" {
+				why = "A diagnose block cannot read diagnoses: they all run before any of them is known."
+			}
+			return newDiag("Diagnosis not available here", why+" Use alert.* here.", rng, context)
 		}
 		if len(t) < 2 {
 			return newDiag("Invalid diagnosis reference", "Refer to a diagnosis by name, like diagnosis.waiting.value.", rng, context)
@@ -158,18 +168,88 @@ func (p *parser) checkTraversal(t hcl.Traversal, use exprUse, context hcl.Range)
 			return newDiag("Reference to undefined diagnosis",
 				fmt.Sprintf("There is no diagnose block named %q in this runbook.%s", name, p.declaredDiagnoses()), rng, context)
 		}
-		if len(t) > 2 {
-			attr, ok := stepName(t[2])
-			if !ok || (attr != diagValue && attr != diagFound && attr != diagSeries && attr != diagError) {
+		d := p.rb.Diagnosis(name)
+		if d == nil || len(t) < 3 {
+			return nil // the diagnose block itself is invalid and already reported
+		}
+		attr, ok := stepName(t[2])
+		if d.Kubernetes != nil {
+			if !ok || !slices.Contains(kubeDiagAttrs, attr) {
 				return newDiag("Unsupported diagnosis attribute",
-					"A diagnosis has the attributes value, found, series and error.", rng, context)
+					fmt.Sprintf("diagnosis.%s is a %s diagnosis; it has the attributes %s.%s", name, DiagnoseKubeRollout, strings.Join(kubeDiagAttrs, ", "), otherKind(attr, promDiagAttrs, blockPrometheus)), rng, context)
 			}
+			return p.checkKubePath(t, d, rng, context)
+		}
+		if !ok || !slices.Contains(promDiagAttrs, attr) {
+			return newDiag("Unsupported diagnosis attribute",
+				fmt.Sprintf("diagnosis.%s is a %s diagnosis; it has the attributes %s.%s", name, blockPrometheus, strings.Join(promDiagAttrs, ", "), otherKind(attr, kubeDiagAttrs, DiagnoseKubeRollout)), rng, context)
 		}
 		return nil
+	case attrTarget:
+		return newDiag("Target reference not allowed here",
+			fmt.Sprintf("target.* can only be the value of a target attribute in a Kubernetes action or diagnose block (target = target.app); %s can read alert.* and diagnosis.*.", use.what), rng, context)
 	default:
 		return newDiag("Unknown variable",
 			fmt.Sprintf("There is no variable named %q; expressions can read alert and diagnosis.", t.RootName()), rng, context)
 	}
+}
+
+// otherKind explains an attribute that belongs to the other diagnosis kind.
+func otherKind(attr string, attrs []string, kind string) string {
+	if slices.Contains(attrs, attr) && attr != diagError && attr != diagFound {
+		return fmt.Sprintf(" %s belongs to %s diagnoses.", attr, kind)
+	}
+	return ""
+}
+
+// checkKubePath checks the rest of a reference into a kubernetes
+// diagnosis. It names the attributes a group has (the type check would only
+// say that one is missing), and checks literal keys into its maps:
+// logs.matches only ever holds the classify classes, so another key is an
+// error; pods.*_reasons always hold the well-known reasons, so another key
+// fails whenever no container reported it, which deserves a warning.
+func (p *parser) checkKubePath(t hcl.Traversal, d *Diagnose, rng, context hcl.Range) *hcl.Diagnostic {
+	if len(t) < 4 {
+		return nil
+	}
+	group, ok1 := stepName(t[2])
+	field, ok2 := stepName(t[3])
+	if ty, isObject := kubeGroupTypes[group]; isObject && ok1 && ok2 && !ty.HasAttribute(field) {
+		return newDiag("Unsupported diagnosis attribute",
+			fmt.Sprintf("diagnosis.%s.%s has no attribute %q; it has %s.", d.Name, group, field, strings.Join(slices.Sorted(maps.Keys(ty.AttributeTypes())), ", ")),
+			rng, context)
+	}
+	if len(t) < 5 {
+		return nil
+	}
+	key, ok3 := stepName(t[4])
+	if !ok1 || !ok2 || !ok3 {
+		return nil
+	}
+	switch {
+	case group == kubeLogs && field == kubeMatches:
+		if _, ok := d.Kubernetes.Classify[key]; ok {
+			return nil
+		}
+		classes := "It declares no classify classes."
+		if names := d.ClassNames(); len(names) > 0 {
+			classes = "Its classes: " + strings.Join(names, ", ") + "."
+		}
+		return newDiag("Unknown class",
+			fmt.Sprintf("%q is not a classify class of diagnosis.%s, so logs.matches never holds it. %s", key, d.Name, classes), rng, context)
+	case group == kubePods && (field == kubeTerminationReasons || field == kubeWaitingReasons):
+		known := terminationReasons
+		if field == kubeWaitingReasons {
+			known = waitingReasons
+		}
+		if slices.Contains(known, key) {
+			return nil
+		}
+		return newWarning("Reason may be missing",
+			fmt.Sprintf("%s[%q] fails when no container reported %s; only %s are always present. Use lookup(diagnosis.%s.%s.%s, %q, 0).",
+				field, key, key, strings.Join(known, ", "), d.Name, group, field, key), rng, context)
+	}
+	return nil
 }
 
 func (p *parser) declaredDiagnoses() string {

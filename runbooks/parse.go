@@ -30,8 +30,9 @@ var staticCtx = &hcl.EvalContext{Functions: functionTable}
 
 // parser carries the runbook being built and what the checks need to know.
 type parser struct {
-	rb        *Runbook
-	diagnoses map[string]hcl.Range // declared diagnose names and where
+	rb          *Runbook
+	diagnoses   map[string]hcl.Range // declared diagnose names and where
+	usedTargets map[string]bool      // targets some action or diagnosis refers to
 }
 
 // Parse parses and checks one runbook file. It returns nil and error
@@ -74,7 +75,8 @@ func parseFile(filename string, src []byte) (*Runbook, *hcl.File, hcl.Diagnostic
 			Source:   src,
 			SHA256:   hex.EncodeToString(sum[:]),
 		},
-		diagnoses: map[string]hcl.Range{},
+		diagnoses:   map[string]hcl.Range{},
+		usedTargets: map[string]bool{},
 	}
 	diags = append(diags, p.runbook(content.Blocks[0])...)
 	sortDiagnostics(diags)
@@ -120,8 +122,19 @@ func (p *parser) runbook(block *hcl.Block) hcl.Diagnostics {
 		diags = append(diags, p.groupBy(a, ctx)...)
 	}
 
-	// Diagnoses first: every other expression may refer to any of them.
+	// Targets first: diagnoses and actions refer to them.
 	names := map[string]hcl.Range{}
+	for _, b := range content.Blocks.OfType(blockTarget) {
+		diags = append(diags, checkName(b, "target", names)...)
+		t, tDiags := p.target(b)
+		diags = append(diags, tDiags...)
+		if t != nil {
+			rb.Targets = append(rb.Targets, t)
+		}
+	}
+
+	// Diagnoses next: every other expression may refer to any of them.
+	names = map[string]hcl.Range{}
 	for _, b := range content.Blocks.OfType(blockDiagnose) {
 		diags = append(diags, checkName(b, "diagnose", names)...)
 		p.diagnoses[b.Labels[0]] = b.DefRange
@@ -160,6 +173,7 @@ func (p *parser) runbook(block *hcl.Block) hcl.Diagnostics {
 		diags = append(diags, p.guardrails(guards[0])...)
 	}
 	diags = append(diags, p.checkSlackChannels(ctx)...)
+	diags = append(diags, p.checkUnusedTargets(ctx)...)
 	return diags
 }
 

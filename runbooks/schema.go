@@ -18,9 +18,31 @@ const (
 	blockPagerDuty  = "pagerduty"
 	blockApproval   = "approval"
 	blockGuardrails = "guardrails"
+	blockTarget     = "target"
 
 	// KindPgBouncerPoolSize is the action kind that sets a PgBouncer pool size.
 	KindPgBouncerPoolSize = "pgbouncer_pool_size"
+	// KindKubeScale is the action kind that sets a workload's replica count.
+	KindKubeScale = "kubernetes_scale"
+	// KindKubeRestart is the action kind that restarts a workload's pods
+	// with a rolling update.
+	KindKubeRestart = "kubernetes_restart"
+	// KindKubeRollback is the action kind that returns a Deployment to its
+	// previous revision.
+	KindKubeRollback = "kubernetes_rollback"
+	// KindKubeDeletePod is the action kind that deletes one pod of a
+	// workload; it is the one action that cannot be restored.
+	KindKubeDeletePod = "kubernetes_delete_pod"
+	// KindKubeSetEnv is the action kind that sets an environment variable
+	// in a workload's pod template.
+	KindKubeSetEnv = "kubernetes_set_env"
+	// KindKubePatchConfigMap is the action kind that sets one key of a
+	// ConfigMap.
+	KindKubePatchConfigMap = "kubernetes_patch_configmap"
+
+	// DiagnoseKubeRollout is the diagnosis source that reads a workload's
+	// rollout, pods, events and logs.
+	DiagnoseKubeRollout = "kubernetes_rollout"
 
 	attrDescription  = "description"
 	attrOwner        = "owner"
@@ -29,6 +51,8 @@ const (
 	attrEscalateWhen = "escalate_when"
 	attrWhen         = "when"
 	attrSlackChannel = "slack_channel"
+	attrClassify     = "classify"
+	attrTarget       = "target"
 
 	labelName = "name"
 )
@@ -52,6 +76,7 @@ var runbookSchema = &hcl.BodySchema{
 		{Name: attrSlackChannel},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
+		{Type: blockTarget, LabelNames: []string{labelName}},
 		{Type: blockDiagnose, LabelNames: []string{labelName}},
 		{Type: blockRemediate, LabelNames: []string{labelName}},
 		{Type: blockEscalate},
@@ -60,10 +85,15 @@ var runbookSchema = &hcl.BodySchema{
 }
 
 // diagnoseSchema lists the diagnosis sources; a diagnose block holds exactly
-// one of them.
+// one of them. classify sits beside the source because it is about what the
+// engine does with the result (classify log lines), not how to read it.
 var diagnoseSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: attrClassify},
+	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: blockPrometheus},
+		{Type: DiagnoseKubeRollout},
 	},
 }
 
@@ -83,6 +113,12 @@ var remediateSchema = &hcl.BodySchema{
 var actionSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: KindPgBouncerPoolSize},
+		{Type: KindKubeScale},
+		{Type: KindKubeRestart},
+		{Type: KindKubeRollback},
+		{Type: KindKubeDeletePod},
+		{Type: KindKubeSetEnv},
+		{Type: KindKubePatchConfigMap},
 	},
 }
 

@@ -25,11 +25,14 @@ type Alert struct {
 }
 
 // Diagnosis is the outcome of one diagnose block, as conditions see it.
+// Value, Found and Series belong to prometheus diagnoses, Kube to
+// kubernetes_rollout ones; Error to both.
 type Diagnosis struct {
-	Value  float64  // first series' value (series sorted by labels); 0 when no series
-	Found  bool     // at least one series
-	Series []Series // diagnosis.<name>.series[i].labels / .value
-	Error  string   // non-empty when the query failed; the workflow escalates then
+	Value  float64   // first series' value (series sorted by labels); 0 when no series
+	Found  bool      // at least one series
+	Series []Series  // diagnosis.<name>.series[i].labels / .value
+	Error  string    // non-empty when the query or read failed; the workflow escalates then
+	Kube   *KubeView // a kubernetes_rollout diagnosis; nil for prometheus ones and when the read failed (found reads false then)
 }
 
 // Series is one labelled sample of a diagnosis result.
@@ -83,7 +86,11 @@ func (r *Runbook) evalContext(s *Scope) *hcl.EvalContext {
 	})
 	diags := make(map[string]cty.Value, len(r.Diagnoses))
 	for _, d := range r.Diagnoses {
-		diags[d.Name] = diagnosisValue(s.Diagnosis[d.Name])
+		if d.Kubernetes != nil {
+			diags[d.Name] = kubeDiagnosisValue(s.Diagnosis[d.Name], d.ClassNames())
+		} else {
+			diags[d.Name] = diagnosisValue(s.Diagnosis[d.Name])
+		}
 	}
 	return &hcl.EvalContext{
 		Variables: map[string]cty.Value{
@@ -109,7 +116,11 @@ func (r *Runbook) typeCheckContext(withDiagnoses bool) *hcl.EvalContext {
 	if withDiagnoses {
 		diags := make(map[string]cty.Value, len(r.Diagnoses))
 		for _, d := range r.Diagnoses {
-			diags[d.Name] = cty.UnknownVal(diagnosisType)
+			if d.Kubernetes != nil {
+				diags[d.Name] = cty.UnknownVal(kubeDiagnosisType)
+			} else {
+				diags[d.Name] = cty.UnknownVal(diagnosisType)
+			}
 		}
 		vars[varDiagnosis] = cty.ObjectVal(diags)
 	}

@@ -16,14 +16,32 @@ import (
 var databaseNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,62}$`)
 
 // Action is one mutating step of a remediation. Kind says which; the
-// matching accessor (PoolSize) returns its resolved parameters.
+// matching accessor (PoolSize, or Kube for the kubernetes_* kinds) returns
+// its resolved parameters.
 type Action struct {
 	Name      string    // the block's label, unique within its remediation
-	Kind      string    // KindPgBouncerPoolSize
+	Kind      string    // KindPgBouncerPoolSize or one of the KindKube* kinds
 	DeclRange hcl.Range // the action block's header
 
 	poolSize *poolSizeDecl
+	kube     *kubeActionDecl
 	rb       *Runbook
+}
+
+// CanRestore reports whether the engine can return what this action changed
+// to its prior state, which verify's rollback relies on. Only a deleted pod
+// cannot come back: its replacement is a new pod.
+func (a *Action) CanRestore() bool {
+	return a.Kind != KindKubeDeletePod
+}
+
+// TargetName is the name of the target block the action acts on, or ""
+// for kinds that name their object themselves (pgbouncer_pool_size).
+func (a *Action) TargetName() string {
+	if a.kube == nil || a.kube.target == nil {
+		return ""
+	}
+	return a.kube.target.Name
 }
 
 // PoolSizeSpec is a pgbouncer_pool_size action resolved for one alert. It
@@ -89,9 +107,14 @@ func (p *parser) action(block *hcl.Block) (*Action, hcl.Diagnostics) {
 		return nil, diags
 	}
 	a := &Action{Name: block.Labels[0], Kind: kind.Type, DeclRange: block.DefRange, rb: p.rb}
-	ps, psDiags := p.poolSize(kind)
-	a.poolSize = ps
-	return a, append(diags, psDiags...)
+	if kind.Type == KindPgBouncerPoolSize {
+		ps, psDiags := p.poolSize(kind)
+		a.poolSize = ps
+		return a, append(diags, psDiags...)
+	}
+	k, kDiags := p.kubeAction(kind)
+	a.kube = k
+	return a, append(diags, kDiags...)
 }
 
 func (p *parser) poolSize(block *hcl.Block) (*poolSizeDecl, hcl.Diagnostics) {
@@ -129,32 +152,71 @@ func (p *parser) poolSize(block *hcl.Block) (*poolSizeDecl, hcl.Diagnostics) {
 		}
 	}
 
-	set, err := ParseAmount(raw.Set)
-	if err != nil {
-		diags = append(diags, newDiag("Invalid amount", err.Error()+".", raw.SetRange, ctx))
-	}
+	set, d := checkAmount(amountBounds{
+		set: raw.Set, setRange: raw.SetRange,
+		min: raw.Min, minRange: raw.MinRange,
+		max: raw.Max, maxRange: raw.MaxRange,
+		what: "pool",
+	}, ctx)
 	decl.set = set
-	if raw.Min != nil && *raw.Min < 0 {
-		diags = append(diags, newDiag("Invalid min", "min cannot be negative.", raw.MinRange, ctx))
+	diags = append(diags, d...)
+	return decl, diags
+}
+
+// amountBounds is a set amount with its min/max clamps as written.
+type amountBounds struct {
+	set                          string
+	min, max                     *int64
+	setRange, minRange, maxRange hcl.Range
+	what                         string // what grows or shrinks, for messages: "pool"
+	limit                        int64  // the largest size allowed; 0 = no limit
+	unit                         string // what limit counts, for messages: "replicas"
+}
+
+// checkAmount parses a set amount and checks it against its clamps: a
+// relative amount needs the bound in its direction, or it would grow (or
+// shrink) every time the remediation runs.
+func checkAmount(b amountBounds, ctx hcl.Range) (Amount, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	set, err := ParseAmount(b.set)
+	if err != nil {
+		diags = append(diags, newDiag("Invalid amount", err.Error()+".", b.setRange, ctx))
 	}
-	if raw.Max != nil && *raw.Max < 0 {
-		diags = append(diags, newDiag("Invalid max", "max cannot be negative.", raw.MaxRange, ctx))
+	if b.min != nil && *b.min < 0 {
+		diags = append(diags, newDiag("Invalid min", "min cannot be negative.", b.minRange, ctx))
 	}
-	if raw.Min != nil && raw.Max != nil && *raw.Min > *raw.Max {
+	if b.max != nil && *b.max < 0 {
+		diags = append(diags, newDiag("Invalid max", "max cannot be negative.", b.maxRange, ctx))
+	}
+	if b.limit > 0 {
+		if b.max != nil && *b.max > b.limit {
+			diags = append(diags, newDiag("Invalid max",
+				fmt.Sprintf("max (%d) is more than %d %s, the most firebreak will set.", *b.max, b.limit, b.unit), b.maxRange, ctx))
+		}
+		if b.min != nil && *b.min > b.limit {
+			diags = append(diags, newDiag("Invalid min",
+				fmt.Sprintf("min (%d) is more than %d %s, the most firebreak will set.", *b.min, b.limit, b.unit), b.minRange, ctx))
+		}
+		if err == nil && set.Op == '=' && set.Value > float64(b.limit) {
+			diags = append(diags, newDiag("Invalid amount",
+				fmt.Sprintf("set = %q is more than %d %s, the most firebreak will set.", b.set, b.limit, b.unit), b.setRange, ctx))
+		}
+	}
+	if b.min != nil && b.max != nil && *b.min > *b.max {
 		diags = append(diags, newDiag("Invalid bounds",
-			fmt.Sprintf("min (%d) is greater than max (%d).", *raw.Min, *raw.Max), raw.MinRange, ctx))
+			fmt.Sprintf("min (%d) is greater than max (%d).", *b.min, *b.max), b.minRange, ctx))
 	}
 	switch {
 	case err != nil:
-	case set.Op == '+' && raw.Max == nil:
+	case set.Op == '+' && b.max == nil:
 		diags = append(diags, newDiag("Unbounded relative action",
-			fmt.Sprintf("set = %q grows the pool each time the remediation runs; add max to bound it.", raw.Set), raw.SetRange, ctx))
-	case set.Op == '-' && raw.Min == nil:
+			fmt.Sprintf("set = %q grows the %s each time the remediation runs; add max to bound it.", b.set, b.what), b.setRange, ctx))
+	case set.Op == '-' && b.min == nil:
 		diags = append(diags, newDiag("Unbounded relative action",
-			fmt.Sprintf("set = %q shrinks the pool each time the remediation runs; add min to bound it.", raw.Set), raw.SetRange, ctx))
-	case set.Op == '=' && ((raw.Max != nil && set.Value > float64(*raw.Max)) || (raw.Min != nil && set.Value < float64(*raw.Min))):
+			fmt.Sprintf("set = %q shrinks the %s each time the remediation runs; add min to bound it.", b.set, b.what), b.setRange, ctx))
+	case set.Op == '=' && ((b.max != nil && set.Value > float64(*b.max)) || (b.min != nil && set.Value < float64(*b.min))):
 		diags = append(diags, newWarning("Amount outside bounds",
-			fmt.Sprintf("set = %q is outside min/max and will be clamped.", raw.Set), raw.SetRange, ctx))
+			fmt.Sprintf("set = %q is outside min/max and will be clamped.", b.set), b.setRange, ctx))
 	}
-	return decl, diags
+	return set, diags
 }

@@ -12,10 +12,12 @@ import (
 const defaultStep = 15 * time.Second
 
 // Diagnose is one thing a runbook looks at before deciding; its result is
-// visible to conditions as diagnosis.<Name>.
+// visible to conditions as diagnosis.<Name>. Exactly one of Prometheus and
+// Kubernetes is set.
 type Diagnose struct {
 	Name       string        // the block's label
-	Prometheus *PromDiagnose // the query to run
+	Prometheus *PromDiagnose // the query to run; nil for other sources
+	Kubernetes *KubeDiagnose // the workload to read; nil for other sources
 	DeclRange  hcl.Range     // the block's header
 
 	rb *Runbook
@@ -62,14 +64,38 @@ func (p *parser) diagnose(block *hcl.Block) (*Diagnose, hcl.Diagnostics) {
 	}
 	kind, kindDiags := exactlyOneKind(block, content.Blocks, "diagnosis source")
 	diags = append(diags, kindDiags...)
+	classify := content.Attributes[attrClassify]
 	if kind == nil {
 		return nil, diags
 	}
+	d := &Diagnose{Name: block.Labels[0], DeclRange: block.DefRange, rb: p.rb}
+	switch kind.Type {
+	case DiagnoseKubeRollout:
+		kd, kdDiags := p.kubeDiagnose(kind, classify, ctx)
+		d.Kubernetes = kd
+		diags = append(diags, kdDiags...)
+	default:
+		if classify != nil {
+			diags = append(diags, newDiag("classify without kubernetes_rollout",
+				fmt.Sprintf("classify sorts log lines into classes, and only %s diagnoses read logs; this diagnose block uses %s.", DiagnoseKubeRollout, kind.Type),
+				classify.NameRange, ctx))
+		}
+		pd, pdDiags := p.promDiagnose(kind, ctx)
+		d.Prometheus = pd
+		diags = append(diags, pdDiags...)
+	}
+	if d.Prometheus == nil && d.Kubernetes == nil {
+		return nil, diags
+	}
+	return d, diags
+}
+
+func (p *parser) promDiagnose(kind *hcl.Block, ctx hcl.Range) (*PromDiagnose, hcl.Diagnostics) {
 	var raw rawPromDiagnose
 	if d := gohcl.DecodeBody(kind.Body, staticCtx, &raw); d.HasErrors() {
-		return nil, append(diags, d...)
+		return nil, d
 	}
-	diags = append(diags, p.checkExpr(raw.Query, exprUse{what: "query", template: true}, ctx)...)
+	diags := p.checkExpr(raw.Query, exprUse{what: "query", template: true}, ctx)
 	pd := &PromDiagnose{DeclRange: kind.DefRange, query: raw.Query}
 	var rangeDiags hcl.Diagnostics
 	pd.Range, rangeDiags = optDuration(raw.Range, 0, "range", raw.RangeRange, ctx)
@@ -92,5 +118,5 @@ func (p *parser) diagnose(block *hcl.Block) (*Diagnose, hcl.Diagnostics) {
 	} else if pd.Range > 0 {
 		pd.Step = defaultStep
 	}
-	return &Diagnose{Name: block.Labels[0], Prometheus: pd, DeclRange: block.DefRange, rb: p.rb}, diags
+	return pd, diags
 }

@@ -65,6 +65,15 @@ func (p *parser) remediate(block *hcl.Block) (*Remediation, hcl.Diagnostics) {
 		diags = append(diags, vDiags...)
 		m.Verify = v
 	}
+	if m.Verify != nil && m.Verify.Rollback {
+		for _, a := range m.Actions {
+			if !a.CanRestore() {
+				diags = append(diags, newDiag("Rollback impossible",
+					fmt.Sprintf("Action %q (%s, at %s) cannot be restored: a deleted pod is gone and its replacement is a new pod. Remove rollback = true, or move the action to a remediation without rollback.", a.Name, a.Kind, a.DeclRange),
+					m.Verify.rollbackRange, ctx))
+			}
+		}
+	}
 	approvals := content.Blocks.OfType(blockApproval)
 	diags = append(diags, atMostOne(approvals, ctx)...)
 	if len(approvals) > 0 {

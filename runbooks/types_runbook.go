@@ -28,6 +28,7 @@ type Runbook struct {
 	SHA256       string          // hex SHA-256 of Source
 	Matchers     labels.Matchers // all must match an alert's labels
 	GroupBy      []string        // labels that make one incident; empty means per alert fingerprint
+	Targets      []*Target       // in file order; what Kubernetes actions and diagnoses act on
 	Diagnoses    []*Diagnose     // in file order
 	Remediations []*Remediation  // in file order; the first whose when holds runs
 	Escalate     Escalate        // where escalations go

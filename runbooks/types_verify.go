@@ -16,6 +16,12 @@ const defaultEvery = 15 * time.Second
 // whose value must stay below (or above) a threshold for For, checked every
 // Every, giving up after Within.
 type Verify struct {
+	// Rollback asks the engine, when verification fails, to restore every
+	// applied action's prior state in reverse order before escalating, so
+	// that a remediation that did not help does not stay in place. Parsing
+	// refuses it when an action of the remediation cannot be restored.
+	Rollback bool
+
 	Below     *float64      // passes while value < *Below; exactly one of Below and Above is set
 	Above     *float64      // passes while value > *Above
 	For       time.Duration // how long the condition must hold without interruption
@@ -23,22 +29,25 @@ type Verify struct {
 	Every     time.Duration // check interval; > 0 and <= Within
 	DeclRange hcl.Range     // the verify block's header
 
-	query hcl.Expression
-	rb    *Runbook
+	query         hcl.Expression
+	rollbackRange hcl.Range // the rollback attribute, for the restorability check
+	rb            *Runbook
 }
 
 // rawVerify is the verify block as written.
 type rawVerify struct {
-	Prometheus  hcl.Expression `hcl:"prometheus"`
-	Below       *float64       `hcl:"below,optional"`
-	Above       *float64       `hcl:"above,optional"`
-	AboveRange  hcl.Range      `hcl:"above,attr_range"`
-	For         *string        `hcl:"for,optional"`
-	ForRange    hcl.Range      `hcl:"for,attr_value_range"`
-	Within      string         `hcl:"within"`
-	WithinRange hcl.Range      `hcl:"within,attr_value_range"`
-	Every       *string        `hcl:"every,optional"`
-	EveryRange  hcl.Range      `hcl:"every,attr_value_range"`
+	Prometheus    hcl.Expression `hcl:"prometheus"`
+	Below         *float64       `hcl:"below,optional"`
+	Above         *float64       `hcl:"above,optional"`
+	AboveRange    hcl.Range      `hcl:"above,attr_range"`
+	For           *string        `hcl:"for,optional"`
+	ForRange      hcl.Range      `hcl:"for,attr_value_range"`
+	Within        string         `hcl:"within"`
+	WithinRange   hcl.Range      `hcl:"within,attr_value_range"`
+	Every         *string        `hcl:"every,optional"`
+	EveryRange    hcl.Range      `hcl:"every,attr_value_range"`
+	Rollback      *bool          `hcl:"rollback,optional"`
+	RollbackRange hcl.Range      `hcl:"rollback,attr_range"`
 }
 
 // PromQuery renders the verification query for this alert, with
@@ -72,7 +81,10 @@ func (p *parser) verify(block *hcl.Block) (*Verify, hcl.Diagnostics) {
 		return nil, diags
 	}
 	diags := p.checkExpr(raw.Prometheus, exprUse{what: "prometheus", template: true, allowDiagnosis: true}, ctx)
-	v := &Verify{Below: raw.Below, Above: raw.Above, DeclRange: block.DefRange, query: raw.Prometheus, rb: p.rb}
+	v := &Verify{Below: raw.Below, Above: raw.Above, DeclRange: block.DefRange, query: raw.Prometheus, rollbackRange: raw.RollbackRange, rb: p.rb}
+	if raw.Rollback != nil {
+		v.Rollback = *raw.Rollback
+	}
 	switch {
 	case raw.Below != nil && raw.Above != nil:
 		diags = append(diags, newDiag("Ambiguous verify threshold",

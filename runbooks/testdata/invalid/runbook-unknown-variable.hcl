@@ -1,4 +1,4 @@
 runbook "unknown-variable" {
   match         = ["alertname=\"X\""]
-  escalate_when = target.app == "x" # ERROR: Unknown variable
+  escalate_when = incident.id == "x" # ERROR: Unknown variable
 }
