@@ -358,6 +358,9 @@ func (r *incidentRun) acquire(ctx workflow.Context, plans []actionPlan, m *runbo
 	var held []string
 	slot := false
 	release := func() {
+		if len(held) > 0 {
+			r.timeline(ctx, "guardrail", "releasing the permit of "+strings.Join(held, ", "))
+		}
 		for _, t := range held {
 			rel := Release{IncidentID: r.in.IncidentID, ActedAt: r.acted}
 			// Best effort: a ledger that never hears the release frees the

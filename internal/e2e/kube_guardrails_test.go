@@ -266,7 +266,9 @@ func scaleRunbook(name, alertname, guardrails string) string {
 
   escalate {
     log {}
-    pagerduty {}
+    pagerduty {
+      service = "default"
+    }
   }
 
   guardrails {
@@ -343,9 +345,8 @@ func TestTwoRunbooksOneDeploymentNeverConcurrent(t *testing.T) {
   }
 }
 `
-	impatient := strings.NewReplacer(`"scaler"`, `"impatient"`, `"Scale"`, `"Impatient"`).Replace(
-		scaleRunbook("scaler", "Scale", `    max_actions = 10
-    on_busy     = "escalate"`))
+	impatient := scaleRunbook("impatient", "Impatient", `    max_actions = 10
+    on_busy     = "escalate"`)
 	s := startKubeScenario(t, map[string]string{
 		"restarter": restart,
 		"scaler": strings.Replace(scaleRunbook("scaler", "Scale", `    max_actions = 10`),
@@ -376,16 +377,21 @@ func TestTwoRunbooksOneDeploymentNeverConcurrent(t *testing.T) {
 			if st.Outcome != incident.OutcomeResolved || applied(st) != 1 {
 				t.Fatalf("round %d: %s ended %s (%s) with %d actions; want resolved after acting once", round, id, st.Outcome, st.Reason, applied(st))
 			}
-			var granted time.Time
+			// The span from the permit's grant to its release covers every
+			// read, action and rollout wait of the remediation.
+			var granted, released time.Time
 			for _, e := range st.Timeline {
 				if strings.HasPrefix(e.Message, "permit granted for kubernetes/deployment/") {
 					granted = e.At
 				}
+				if strings.HasPrefix(e.Message, "releasing the permit of kubernetes/deployment/") {
+					released = e.At
+				}
 			}
-			if granted.IsZero() {
-				t.Fatalf("round %d: %s has no permit in its timeline", round, id)
+			if granted.IsZero() || released.IsZero() {
+				t.Fatalf("round %d: %s has no permit grant and release in its timeline", round, id)
 			}
-			spans = append(spans, span{id: fmt.Sprintf("%s#%d", []string{"restart", "scale"}[i], round), from: granted, to: st.OutcomeAt})
+			spans = append(spans, span{id: fmt.Sprintf("%s#%d", []string{"restart", "scale"}[i], round), from: granted, to: released})
 		}
 		for _, n := range []string{"Restart", "Scale"} {
 			s.alert(t, n, "api", "resolved")
@@ -426,7 +432,11 @@ func TestTwoRunbooksOneDeploymentNeverConcurrent(t *testing.T) {
 	if got, _ := s.replicas(t, "api"); got != 5 {
 		t.Fatalf("replicas = %d after the busy refusal, want 5", got)
 	}
-	t.Logf("6 remediations on one Deployment took turns; spans: %v", spans)
+	var turns []string
+	for _, sp := range spans {
+		turns = append(turns, fmt.Sprintf("%s %s–%s", sp.id, sp.from.Format("15:04:05.000"), sp.to.Format("15:04:05.000")))
+	}
+	t.Logf("6 remediations on one Deployment took turns: %s", strings.Join(turns, ", "))
 }
 
 // TestStormGroupsFiftyServices: fifty services alerting within a minute
