@@ -34,15 +34,18 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"dev":       {"run everything in one process on an embedded Temporal server", runDev},
-	"serve":     {"run the receiver and/or worker against an existing Temporal cluster", runServe},
-	"validate":  {"check runbooks and engine config; exit 1 with diagnostics when invalid", func(_ context.Context, a []string, s IO) int { return hclcmd.Validate(a, s.Out, s.Err) }},
-	"fmt":       {"rewrite runbooks in canonical HCL format (-check, -diff, -write)", func(_ context.Context, a []string, s IO) int { return hclcmd.Fmt(a, s.In, s.Out, s.Err) }},
-	"incidents": {"list incidents, or show one's record and timeline", runIncidents},
-	"approve":   {"approve the pending approval of an incident (operator token)", runDecide("approve")},
-	"deny":      {"deny the pending approval of an incident (operator token)", runDecide("deny")},
-	"ack":       {"acknowledge an incident: delayed escalation steps are skipped", runDecide("ack")},
-	"bench":     {"measure intake latency and alert-to-action time on an embedded server", runBench},
+	"dev":        {"run everything in one process on an embedded Temporal server", runDev},
+	"serve":      {"run the receiver and/or worker against an existing Temporal cluster", runServe},
+	"validate":   {"check runbooks and engine config; exit 1 with diagnostics when invalid", func(_ context.Context, a []string, s IO) int { return hclcmd.Validate(a, s.Out, s.Err) }},
+	"fmt":        {"rewrite runbooks in canonical HCL format (-check, -diff, -write)", func(_ context.Context, a []string, s IO) int { return hclcmd.Fmt(a, s.In, s.Out, s.Err) }},
+	"incidents":  {"list incidents, or show one's record and timeline", runIncidents},
+	"approve":    {"approve the pending approval of an incident (operator token)", runDecide("approve")},
+	"deny":       {"deny the pending approval of an incident (operator token)", runDecide("deny")},
+	"ack":        {"acknowledge an incident: delayed escalation steps are skipped", runDecide("ack")},
+	"pause":      {"kill switch: stop every remediation now, until resume (operator token)", runPause},
+	"resume":     {"turn the kill switch off and end storm mode (operator token)", runResume},
+	"guardrails": {"show the kill switch, storm mode and remediation slots (operator token)", runGuardrails},
+	"bench":      {"measure intake latency and alert-to-action time on an embedded server", runBench},
 	"version": {"print the version", func(_ context.Context, _ []string, s IO) int {
 		fmt.Fprintln(s.Out, "firebreak", Version)
 		return ExitOK
@@ -79,7 +82,7 @@ func usage(w io.Writer) {
 	var b strings.Builder
 	b.WriteString("usage: firebreak <command> [flags]\n\ncommands:\n")
 	for _, n := range names {
-		fmt.Fprintf(&b, "  %-10s %s\n", n, commands[n].summary)
+		fmt.Fprintf(&b, "  %-11s %s\n", n, commands[n].summary)
 	}
 	b.WriteString("\nRun 'firebreak <command> -h' for a command's flags.\n")
 	_, _ = io.WriteString(w, b.String())

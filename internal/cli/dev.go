@@ -63,7 +63,7 @@ func runDev(ctx context.Context, args []string, stdio IO) int {
 	}
 	defer srv.Stop()
 
-	opts, err := engineOptions(cfg, set, log)
+	opts, cluster, err := engineOptions(cfg, set, log)
 	if err != nil {
 		fmt.Fprintf(stdio.Err, "firebreak dev: %v\n", err)
 		return ExitError
@@ -88,6 +88,12 @@ func runDev(ctx context.Context, args []string, stdio IO) int {
 	if u := srv.UIURL(); u != "" {
 		fmt.Fprintf(stdio.Out, "  web ui:     %s\n", u)
 	}
+	if cluster != nil {
+		fmt.Fprintf(stdio.Out, "  kubernetes: %s\n", cluster)
+	} else {
+		fmt.Fprintln(stdio.Out, "  kubernetes: none configured (Kubernetes diagnoses and actions fail as not configured)")
+	}
+	fmt.Fprintf(stdio.Out, "  guardrails: %s\n", guardrailsSummary(cfg.Guardrails))
 	fmt.Fprintf(stdio.Out, "  state:      %s\n", *stateDir)
 	fmt.Fprintf(stdio.Out, "  escalations: %s\n", opts.RecordPath)
 	<-ctx.Done()
@@ -96,8 +102,9 @@ func runDev(ctx context.Context, args []string, stdio IO) int {
 }
 
 // engineOptions turns the engine config into engine options, building the
-// Slack and PagerDuty clients it configures.
-func engineOptions(cfg *config.Config, set *runbooks.Set, log *slog.Logger) (engine.Options, error) {
+// Kubernetes, Slack and PagerDuty clients it configures. It returns which
+// cluster the Kubernetes client talks to, or nil when there is none.
+func engineOptions(cfg *config.Config, set *runbooks.Set, log *slog.Logger) (engine.Options, *config.KubeCluster, error) {
 	o := engine.Options{
 		TemporalAddress:   cfg.Temporal.Address,
 		Namespace:         cfg.Temporal.Namespace,
@@ -115,6 +122,16 @@ func engineOptions(cfg *config.Config, set *runbooks.Set, log *slog.Logger) (eng
 	o.Settings.DryRun = cfg.Guardrails.DryRun
 	o.Settings.Paused = cfg.Guardrails.Paused
 	o.Settings.Linger = cfg.Incidents.Linger
+	o.Settings.Control = cfg.Guardrails.ControlSettings()
+	var cluster *config.KubeCluster
+	if cfg.Kubernetes != nil {
+		kube, cl, err := cfg.Kubernetes.Client()
+		if err != nil {
+			return o, nil, fmt.Errorf("kubernetes: %w", err)
+		}
+		o.Kube, cluster = kube, &cl
+		log.Info("kubernetes cluster", "in_cluster", cl.InCluster, "context", cl.Context, "server", cl.Server)
+	}
 	for _, op := range cfg.Operators {
 		o.Operators = append(o.Operators, approvals.Operator{Name: op.Name, Token: op.Token.Value()})
 	}
@@ -124,7 +141,7 @@ func engineOptions(cfg *config.Config, set *runbooks.Set, log *slog.Logger) (eng
 			AppToken: cfg.Slack.AppToken.Value(), APIURL: cfg.Slack.APIURL,
 		}, log, slack.WithCounter(engine.SlackRefusals{Metrics: o.Metrics}))
 		if err != nil {
-			return o, fmt.Errorf("slack: %w", err)
+			return o, nil, fmt.Errorf("slack: %w", err)
 		}
 		o.Slack = sc
 		o.SocketMode = cfg.Slack.AppToken.IsSet()
@@ -138,20 +155,42 @@ func engineOptions(cfg *config.Config, set *runbooks.Set, log *slog.Logger) (eng
 		if cfg.PagerDuty.RoutingKey.IsSet() {
 			c, err := mk(cfg.PagerDuty.RoutingKey)
 			if err != nil {
-				return o, fmt.Errorf("pagerduty: %w", err)
+				return o, nil, fmt.Errorf("pagerduty: %w", err)
 			}
 			pd.Default = c
 		}
 		for name, key := range cfg.PagerDuty.Services {
 			c, err := mk(key)
 			if err != nil {
-				return o, fmt.Errorf("pagerduty service %q: %w", name, err)
+				return o, nil, fmt.Errorf("pagerduty service %q: %w", name, err)
 			}
 			pd.Services[name] = c
 		}
 		o.Pager = pd
 	}
-	return o, nil
+	return o, cluster, nil
+}
+
+// guardrailsSummary says in one line what the configured guardrails do.
+func guardrailsSummary(g config.Guardrails) string {
+	var parts []string
+	if g.DryRun {
+		parts = append(parts, "dry run")
+	}
+	if g.Paused {
+		parts = append(parts, "paused by config")
+	}
+	if g.MaxConcurrent > 0 {
+		parts = append(parts, fmt.Sprintf("at most %d remediations at once", g.MaxConcurrent))
+	} else {
+		parts = append(parts, "no cap on concurrent remediations")
+	}
+	if g.Storm.Enabled && g.Storm.Incidents > 0 {
+		parts = append(parts, fmt.Sprintf("storm over %d incidents in %s", g.Storm.Incidents, g.Storm.Window))
+	} else {
+		parts = append(parts, "storm detection off")
+	}
+	return strings.Join(parts, ", ")
 }
 
 func loadConfig(path string, stdio IO) (*config.Config, int) {

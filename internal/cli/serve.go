@@ -47,7 +47,7 @@ func runServe(ctx context.Context, args []string, stdio IO) int {
 			return code
 		}
 	}
-	opts, err := engineOptions(cfg, set, log)
+	opts, _, err := engineOptions(cfg, set, log)
 	if err != nil {
 		fmt.Fprintf(stdio.Err, "firebreak serve: %v\n", err)
 		return ExitError

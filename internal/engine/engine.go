@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/firebreak-dev/firebreak/activities"
 	"github.com/firebreak-dev/firebreak/diagnose"
@@ -27,6 +28,7 @@ import (
 	"github.com/firebreak-dev/firebreak/integrations/prometheus"
 	"github.com/firebreak-dev/firebreak/integrations/slack"
 	"github.com/firebreak-dev/firebreak/internal/approvals"
+	"github.com/firebreak-dev/firebreak/internal/guard"
 	"github.com/firebreak-dev/firebreak/internal/intake"
 	"github.com/firebreak-dev/firebreak/internal/metrics"
 	"github.com/firebreak-dev/firebreak/internal/secrets"
@@ -59,6 +61,9 @@ type Options struct {
 	PrometheusURL     string
 	PrometheusTimeout time.Duration
 	Secrets           secrets.Source
+	// Kube is the cluster Kubernetes diagnoses and actions use; nil when
+	// none is configured, and those then fail as not configured.
+	Kube kubernetes.Interface
 
 	Settings workflows.Settings
 	// RecordPath is where escalation records are appended ("" = log only).
@@ -75,7 +80,8 @@ type Options struct {
 	// SocketMode runs Slack's Socket Mode instead of (or besides) the HTTP
 	// interactivity endpoint.
 	SocketMode bool
-	// Operators may answer approvals through the HTTP API.
+	// Operators may answer approvals and pause or resume automation
+	// through the HTTP API.
 	Operators []approvals.Operator
 
 	Log *slog.Logger
@@ -96,6 +102,7 @@ type Engine struct {
 	ln      net.Listener
 
 	approvals *approvals.Service
+	guard     *guard.Service
 	stopBg    context.CancelFunc
 }
 
@@ -154,6 +161,7 @@ func (e *Engine) startWorker() error {
 	w := worker.New(e.client, o.TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.Incident, workflow.RegisterOptions{Name: workflows.IncidentWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.Target, workflow.RegisterOptions{Name: workflows.TargetWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.Control, workflow.RegisterOptions{Name: workflows.ControlWorkflowName})
 	record := &escalate.RecordSink{Path: o.RecordPath, Log: o.Log}
 	activities.Register(w, activities.Set{
 		Diagnose:  &diagnose.Activities{Prom: prom, Log: o.Log},
@@ -161,6 +169,9 @@ func (e *Engine) startWorker() error {
 		Escalate:  &escalate.Activities{Record: record, Chat: o.Chat, Pager: o.Pager, Log: o.Log},
 		Recorder:  &activities.Recorder{Metrics: e.metrics},
 		Permits:   &activities.Permits{Client: e.client, TaskQueue: o.TaskQueue},
+		// Always registered: without a cluster they fail as not configured.
+		KubeDiagnose:  &diagnose.KubeActivities{Client: o.Kube, Log: o.Log},
+		KubeRemediate: &remediate.KubeActivities{Client: o.Kube, Log: o.Log},
 	})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker on task queue %s: %w", o.TaskQueue, err)
@@ -184,6 +195,13 @@ func (e *Engine) startHTTP() error {
 		}
 		e.approvals = approvals.New(e.client, o.Operators, groups, o.Log, e.metrics)
 		mux.Handle("/api/v1/", e.approvals.Handler())
+		e.guard = guard.New(e.client, guard.Options{
+			TaskQueue: o.TaskQueue, Operators: o.Operators, Settings: o.Settings.Control, Log: o.Log, Metrics: e.metrics,
+		})
+		kill := e.guard.Handler()
+		for _, p := range []string{guard.PathPause, guard.PathResume, guard.PathGuardrails} {
+			mux.Handle(p, kill)
+		}
 		if o.Slack != nil {
 			mux.Handle("/slack/interactions", o.Slack.InteractionHandler(e.approvals.SlackDecider()))
 		}
@@ -249,6 +267,9 @@ func (e *Engine) Addr() string { return e.ln.Addr().String() }
 
 // Client is the engine's Temporal client.
 func (e *Engine) Client() client.Client { return e.client }
+
+// Guard is the kill switch service, or nil for a worker-only engine.
+func (e *Engine) Guard() *guard.Service { return e.guard }
 
 // Metrics is the engine's metrics.
 func (e *Engine) Metrics() *metrics.Metrics { return e.metrics }

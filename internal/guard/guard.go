@@ -39,14 +39,19 @@ type Options struct {
 	TaskQueue string
 	// Operators may pause and resume through the HTTP API.
 	Operators []bearer.Operator
-	Log       *slog.Logger     // nil means slog.Default()
-	Metrics   *metrics.Metrics // where refusals are counted; nil counts nothing
+	// Settings are the guardrails this engine is configured with. The
+	// control workflow learns its settings from incidents' reports; until
+	// one has reported, the state shows these instead.
+	Settings activities.ControlSettings
+	Log      *slog.Logger     // nil means slog.Default()
+	Metrics  *metrics.Metrics // where refusals are counted; nil counts nothing
 }
 
 // Service pauses and resumes automation and reports the guardrails' state.
 type Service struct {
 	temporal  Temporal
 	taskQueue string
+	settings  activities.ControlSettings
 	operators *bearer.Operators
 	log       *slog.Logger
 	metrics   *metrics.Metrics
@@ -57,7 +62,7 @@ func New(t Temporal, o Options) *Service {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	return &Service{temporal: t, taskQueue: o.TaskQueue, operators: bearer.NewOperators(o.Operators), log: o.Log, metrics: o.Metrics}
+	return &Service{temporal: t, taskQueue: o.TaskQueue, settings: o.Settings, operators: bearer.NewOperators(o.Operators), log: o.Log, metrics: o.Metrics}
 }
 
 // RejectedError is a request the control workflow refused (its update
@@ -115,7 +120,16 @@ func (s *Service) update(ctx context.Context, name string, arg any) (workflows.C
 	if errors.As(err, &app) {
 		return st, &RejectedError{Reason: app.Error()}
 	}
-	return st, err
+	return s.withSettings(st), err
+}
+
+// withSettings fills in the configured settings when no incident has
+// reported any.
+func (s *Service) withSettings(st workflows.ControlState) workflows.ControlState {
+	if st.Settings == (activities.ControlSettings{}) {
+		st.Settings = s.settings
+	}
+	return st
 }
 
 func (s *Service) updateOnce(ctx context.Context, name string, arg any) (workflows.ControlState, error) {
@@ -151,13 +165,13 @@ func (s *Service) Status(ctx context.Context) (workflows.ControlState, error) {
 	if err != nil {
 		var nf *serviceerror.NotFound
 		if errors.As(err, &nf) {
-			return st, nil
+			return s.withSettings(st), nil
 		}
 		return st, fmt.Errorf("describe the control workflow: %w", err)
 	}
 	if d.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		// It ends only when idle: not paused, no storm, no slot held.
-		return st, nil
+		return s.withSettings(st), nil
 	}
 	v, err := s.temporal.QueryWorkflow(ctx, activities.ControlWorkflowID, "", workflows.QueryControl)
 	if err != nil {
@@ -166,5 +180,5 @@ func (s *Service) Status(ctx context.Context) (workflows.ControlState, error) {
 	if err := v.Get(&st); err != nil {
 		return st, fmt.Errorf("decode the control state: %w", err)
 	}
-	return st, nil
+	return s.withSettings(st), nil
 }

@@ -52,13 +52,17 @@ func startControl(t *testing.T) client.Client {
 
 func TestPauseResume(t *testing.T) {
 	c := startControl(t)
-	s := New(c, Options{TaskQueue: taskQueue, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	configured := activities.ControlSettings{MaxConcurrent: 7}
+	s := New(c, Options{TaskQueue: taskQueue, Settings: configured, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 
 	st, err := s.Status(ctx)
-	if err != nil || st.Paused != nil {
+	if err != nil || st.Paused != nil || st.Storm != nil || len(st.Holders) != 0 {
 		t.Fatalf("before any pause: state %+v, err %v; want the zero state", st, err)
+	}
+	if st.Settings != configured {
+		t.Errorf("settings before any report: %+v, want the configured %+v", st.Settings, configured)
 	}
 
 	st, err = s.Pause(ctx, "operator:alice", "database migration")
