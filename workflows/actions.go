@@ -132,6 +132,10 @@ func (r *incidentRun) actPool(ctx workflow.Context, p actionPlan, ar *incident.A
 		r.finishAction(ctx, *ar, nil, p)
 		return outcome{}, false
 	}
+	if out, stop := r.stopBeforeApply(ctx, p, ar); stop {
+		return out, true
+	}
+	ar.StartedAt = workflow.Now(ctx)
 	var res remediate.PoolSetResult
 	err = workflow.ExecuteActivity(activities.Mutate(ctx), rem.PgBouncerPoolSet,
 		remediate.PoolSetInput{AdminDSNSecret: spec.AdminDSNSecret, Database: spec.Database, Size: ar.Planned}).Get(ctx, &res)
@@ -174,7 +178,11 @@ func (r *incidentRun) actKube(ctx workflow.Context, p actionPlan, ar *incident.A
 		ar.Planned = min(spec.Set.Apply(ar.Prior, spec.Min, spec.Max), remediate.MaxKubeReplicas)
 		ar.Before, ar.After = fmt.Sprintf("replicas %d", ar.Prior), fmt.Sprintf("replicas %d", ar.Planned)
 		prior = st
+		if out, stop := r.stopBeforeApply(ctx, p, ar); stop {
+			return out, true
+		}
 		if !r.dryRun {
+			ar.StartedAt = workflow.Now(ctx)
 			var res remediate.KubeScaleResult
 			in := remediate.KubeScaleApplyInput{Target: st.Target, Replicas: int32(ar.Planned)}
 			if err := workflow.ExecuteActivity(mctx, krem.KubeScaleApply, in).Get(ctx, &res); err != nil {
@@ -192,7 +200,11 @@ func (r *incidentRun) actKube(ctx workflow.Context, p actionPlan, ar *incident.A
 		stamp := workflow.Now(ctx).UTC().Format(time.RFC3339)
 		ar.Before, ar.After = "restartedAt "+orNone(st.RestartedAt), "restartedAt "+stamp
 		prior = st
+		if out, stop := r.stopBeforeApply(ctx, p, ar); stop {
+			return out, true
+		}
 		if !r.dryRun {
+			ar.StartedAt = workflow.Now(ctx)
 			var res remediate.KubeRestartResult
 			in := remediate.KubeRestartApplyInput{Target: st.Target, RestartedAt: stamp}
 			if err := workflow.ExecuteActivity(mctx, krem.KubeRestartApply, in).Get(ctx, &res); err != nil {
@@ -209,7 +221,11 @@ func (r *incidentRun) actKube(ctx workflow.Context, p actionPlan, ar *incident.A
 		ar.Before = fmt.Sprintf("revision %d (%s)", st.Current.Revision, imageList(st.Current.Images))
 		ar.After = fmt.Sprintf("template of revision %d (%s)", st.Previous.Revision, imageList(st.Previous.Images))
 		prior = st
+		if out, stop := r.stopBeforeApply(ctx, p, ar); stop {
+			return out, true
+		}
 		if !r.dryRun {
+			ar.StartedAt = workflow.Now(ctx)
 			var res remediate.KubeRollbackResult
 			in := remediate.KubeRollbackApplyInput{Target: st.Target, Template: st.Previous}
 			if err := workflow.ExecuteActivity(mctx, krem.KubeRollbackApply, in).Get(ctx, &res); err != nil {
@@ -224,7 +240,11 @@ func (r *incidentRun) actKube(ctx workflow.Context, p actionPlan, ar *incident.A
 		}
 		ar.Before = fmt.Sprintf("pod %s (ready=%t, %d restarts; worst of %d)", st.Pod, st.Ready, st.Restarts, st.Candidates)
 		ar.After = "pod " + st.Pod + " deleted"
+		if out, stop := r.stopBeforeApply(ctx, p, ar); stop {
+			return out, true
+		}
 		if !r.dryRun {
+			ar.StartedAt = workflow.Now(ctx)
 			var res remediate.KubeDeletePodResult
 			in := remediate.KubeDeletePodInput{Namespace: st.Namespace, Pod: st.Pod, UID: st.UID}
 			if err := workflow.ExecuteActivity(mctx, krem.KubeDeletePodApply, in).Get(ctx, &res); err != nil {
@@ -241,7 +261,11 @@ func (r *incidentRun) actKube(ctx workflow.Context, p actionPlan, ar *incident.A
 		ar.Before = fmt.Sprintf("%s/%s=%s", st.Container, st.Name, envText(st))
 		ar.After = fmt.Sprintf("%s/%s=%q", st.Container, st.Name, spec.Value)
 		prior = st
+		if out, stop := r.stopBeforeApply(ctx, p, ar); stop {
+			return out, true
+		}
 		if !r.dryRun {
+			ar.StartedAt = workflow.Now(ctx)
 			var res remediate.KubeEnvResult
 			apply := remediate.KubeSetEnvInput{Target: st.Target, Container: st.Container, Name: spec.Name, Value: spec.Value}
 			if err := workflow.ExecuteActivity(mctx, krem.KubeSetEnvApply, apply).Get(ctx, &res); err != nil {
@@ -258,7 +282,11 @@ func (r *incidentRun) actKube(ctx workflow.Context, p actionPlan, ar *incident.A
 		ar.Before = spec.Key + "=" + orNone(quoteIf(st.Present, st.Value))
 		ar.After = fmt.Sprintf("%s=%q", spec.Key, spec.Value)
 		prior = st
+		if out, stop := r.stopBeforeApply(ctx, p, ar); stop {
+			return out, true
+		}
 		if !r.dryRun {
+			ar.StartedAt = workflow.Now(ctx)
 			var res remediate.KubeConfigMapResult
 			apply := remediate.KubeConfigMapSetInput{Namespace: st.Namespace, Name: st.Name, Key: st.Key, Value: spec.Value}
 			if err := workflow.ExecuteActivity(mctx, krem.KubeConfigMapApply, apply).Get(ctx, &res); err != nil {
@@ -274,6 +302,23 @@ func (r *incidentRun) actKube(ctx workflow.Context, p actionPlan, ar *incident.A
 		r.waitRollout(ctx, t, spec.Wait)
 	}
 	return outcome{}, false
+}
+
+// stopBeforeApply checks the kill switch and storm mode once more between
+// an action's read and its apply: a pause that arrived while the state was
+// being read stops the action before it mutates anything.
+func (r *incidentRun) stopBeforeApply(ctx workflow.Context, p actionPlan, ar *incident.ActionRecord) (outcome, bool) {
+	if r.dryRun {
+		return outcome{}, false
+	}
+	why := r.halted(ctx)
+	if why == "" {
+		return outcome{}, false
+	}
+	ar.Error = "not applied: " + why
+	ar.At = workflow.Now(ctx)
+	r.st.Actions = append(r.st.Actions, *ar)
+	return outcome{incident.OutcomeEscalated, fmt.Sprintf("stopped before action %q: %s", p.action.Name, why)}, true
 }
 
 // waitRollout waits for the target's rollout after an action; an

@@ -114,7 +114,10 @@ type ActionRecord struct {
 	Changed bool
 	DryRun  bool
 	Error   string `json:",omitempty"`
-	At      time.Time
+	// StartedAt is when the mutating call was scheduled; At when the
+	// action's outcome was recorded.
+	StartedAt time.Time `json:",omitempty"`
+	At        time.Time
 	// Restored says the action was undone after verification failed
 	// (verify.rollback); RestoreError why undoing it failed.
 	Restored     bool   `json:",omitempty"`
