@@ -29,6 +29,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflowWithOptions(Incident, workflow.RegisterOptions{Name: IncidentWorkflowName})
 			r.RegisterWorkflowWithOptions(Target, workflow.RegisterOptions{Name: TargetWorkflowName})
+			r.RegisterWorkflowWithOptions(Control, workflow.RegisterOptions{Name: ControlWorkflowName})
 			err := r.ReplayWorkflowHistoryFromJSONFile(nil, f)
 			mustFail := strings.HasSuffix(f, ".nondeterministic.json")
 			switch {

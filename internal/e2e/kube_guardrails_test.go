@@ -399,6 +399,9 @@ func TestTwoRunbooksOneDeploymentNeverConcurrent(t *testing.T) {
 		for _, id := range ids {
 			s.closed(t, id)
 		}
+		if round == 0 {
+			recordHistory(t, s.c, ids[1], "kube-scale-resolved", "KubeScaleApply")
+		}
 	}
 	sort.Slice(spans, func(i, j int) bool { return spans[i].from.Before(spans[j].from) })
 	for i := 1; i < len(spans); i++ {
@@ -477,6 +480,7 @@ func TestStormGroupsFiftyServices(t *testing.T) {
 	if ctl.Storm == nil || ctl.Storm.Count != services {
 		t.Fatalf("control state storm = %+v, want one storm of %d incidents", ctl.Storm, services)
 	}
+	defer recordHistory(t, s.c, activities.ControlWorkflowID, "control-storm", "Escalate")
 	sort.Slice(states, func(i, j int) bool { return states[i].StartedAt.Before(states[j].StartedAt) })
 	acted, grouped := 0, 0
 	for i, st := range states {
@@ -631,7 +635,9 @@ func TestDryRunOnKubernetes(t *testing.T) {
 	s.kube.WaitDeploymentReady(t, s.ns, "shop", 2)
 	_, gen := s.replicas(t, "shop")
 
-	st := s.outcome(t, s.alert(t, "Dry", "shop", "firing"), time.Minute)
+	id := s.alert(t, "Dry", "shop", "firing")
+	st := s.outcome(t, id, time.Minute)
+	defer recordHistory(t, s.c, id, "kube-dry-run", "KubeDiagnose")
 	if st.Outcome != incident.OutcomeEscalated || !strings.Contains(st.Reason, "dry run") {
 		t.Fatalf("outcome %s (%s), want escalated as a dry run", st.Outcome, st.Reason)
 	}

@@ -224,7 +224,7 @@ func TestPoolExhaustionResolved(t *testing.T) {
 	if final.Phase != incident.PhaseClosed || final.AlertResolvedAt.IsZero() || final.Outcome != incident.OutcomeResolved {
 		t.Fatalf("after the alert resolved: phase %s, outcome %s, resolved at %v", final.Phase, final.Outcome, final.AlertResolvedAt)
 	}
-	recordHistory(t, eng.Client(), id, "pool-resolved")
+	recordHistory(t, eng.Client(), id, "pool-resolved", "PgBouncerPoolSet")
 }
 
 func TestPoolExhaustionEscalatesWhenVerificationFails(t *testing.T) {
@@ -267,7 +267,7 @@ func TestPoolExhaustionEscalatesWhenVerificationFails(t *testing.T) {
 	if len(r.Checks) == 0 || r.Checks[len(r.Checks)-1].Passed || r.Verification != "failed" {
 		t.Fatalf("escalation lacks the failed check: %+v (verification %q)", r.Checks, r.Verification)
 	}
-	recordHistory(t, eng.Client(), id, "pool-escalated")
+	recordHistory(t, eng.Client(), id, "pool-escalated", "PgBouncerPoolSet")
 }
 
 func timeline(st incident.State) string {
@@ -297,8 +297,9 @@ func scheduledActivities(t *testing.T, c client.Client, id string) map[string]in
 
 // recordHistory writes the incident's history for the replay tests in
 // workflows/ when FIREBREAK_RECORD_HISTORIES is set, plus a copy whose
-// action was renamed, which replay must refuse as nondeterministic.
-func recordHistory(t *testing.T, c client.Client, id, name string) {
+// activity named rename was renamed, which replay must refuse as
+// nondeterministic.
+func recordHistory(t *testing.T, c client.Client, id, name, rename string) {
 	t.Helper()
 	if os.Getenv("FIREBREAK_RECORD_HISTORIES") == "" {
 		return
@@ -323,9 +324,9 @@ func recordHistory(t *testing.T, c client.Client, id, name string) {
 	if err := os.WriteFile(filepath.Join(dir, name+".json"), out, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	broken := strings.Replace(string(out), `"PgBouncerPoolSet"`, `"PgBouncerPoolSetV0"`, 1)
+	broken := strings.Replace(string(out), `"`+rename+`"`, `"`+rename+`V0"`, 1)
 	if broken == string(out) {
-		t.Fatal("history has no PgBouncerPoolSet to rename")
+		t.Fatalf("history has no %s to rename", rename)
 	}
 	if err := os.WriteFile(filepath.Join(dir, name+".nondeterministic.json"), []byte(broken), 0o644); err != nil {
 		t.Fatal(err)
