@@ -39,6 +39,7 @@ const (
 	bdService   = "checkout" // the Deployment's name and the service label
 	bdGoodImage = "good:1"
 	bdBadImage  = "bad:2"
+	bdBadImage2 = "bad:3"
 	bdAlert     = "ServiceHighErrorRate"
 )
 
@@ -64,7 +65,7 @@ func startBadDeploy(t *testing.T, runbookDir, image string, replicas int32) *bdS
 
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	app, err := simapp.New(simapp.Config{
-		Client: kube.Client, Namespace: s.ns, Deployment: bdService, BadImages: []string{bdBadImage},
+		Client: kube.Client, Namespace: s.ns, Deployment: bdService, BadImages: []string{bdBadImage, bdBadImage2},
 		RPS: 100, Refresh: 200 * time.Millisecond, Log: quiet,
 	})
 	if err != nil {
@@ -152,12 +153,52 @@ func (s *bdScenario) setImage(t *testing.T, image string) {
 	}
 }
 
-// promAlert is one alert of Prometheus' /api/v1/alerts.
+// promAlert is one alert of Prometheus' /api/v1/alerts; EndsAt is set to
+// post it as resolved.
 type promAlert struct {
 	Labels      map[string]string `json:"labels"`
 	Annotations map[string]string `json:"annotations"`
 	State       string            `json:"state"`
 	ActiveAt    time.Time         `json:"activeAt"`
+	EndsAt      time.Time         `json:"-"`
+}
+
+// alert returns the example rule's alert for this namespace's service as
+// Prometheus evaluates it now; ok is false when there is none.
+func (s *bdScenario) alert() (a promAlert, ok bool, err error) {
+	resp, err := http.Get(s.prom.URL + "/api/v1/alerts")
+	if err != nil {
+		return a, false, err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Data struct {
+			Alerts []promAlert `json:"alerts"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return a, false, err
+	}
+	for _, a := range body.Data.Alerts {
+		if a.Labels["alertname"] == bdAlert && a.Labels["namespace"] == s.ns && a.Labels["service"] == bdService {
+			return a, true, nil
+		}
+	}
+	return a, false, nil
+}
+
+// alertState is the alert's state ("pending", "firing"), or "" when
+// Prometheus has none.
+func (s *bdScenario) alertState(t *testing.T) string {
+	t.Helper()
+	a, ok, err := s.alert()
+	if err != nil {
+		t.Fatalf("prometheus alerts: %v", err)
+	}
+	if !ok {
+		return ""
+	}
+	return a.State
 }
 
 // waitFiring waits until Prometheus evaluates the example's rule as firing
@@ -166,33 +207,19 @@ func (s *bdScenario) waitFiring(t *testing.T) promAlert {
 	t.Helper()
 	var found promAlert
 	testutil.PollUntil(t, 60*time.Second, bdAlert+" firing in Prometheus for "+s.ns, func() (bool, error) {
-		resp, err := http.Get(s.prom.URL + "/api/v1/alerts")
-		if err != nil {
-			return false, err
+		a, ok, err := s.alert()
+		if err != nil || !ok {
+			ready, bad := s.app.Status().Serving()
+			return false, fmt.Errorf("no alert yet (%v); the service sees %d Ready pods, %d of them bad", err, ready, bad)
 		}
-		defer resp.Body.Close()
-		var body struct {
-			Data struct {
-				Alerts []promAlert `json:"alerts"`
-			} `json:"data"`
-		}
-		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-			return false, err
-		}
-		for _, a := range body.Data.Alerts {
-			if a.Labels["alertname"] == bdAlert && a.Labels["namespace"] == s.ns && a.Labels["service"] == bdService {
-				found = a
-				return a.State == "firing", fmt.Errorf("alert %s", a.State)
-			}
-		}
-		ready, bad := s.app.Status().Serving()
-		return false, fmt.Errorf("no alert yet; the service sees %d Ready pods, %d of them bad", ready, bad)
+		found = a
+		return a.State == "firing", fmt.Errorf("alert %s", a.State)
 	})
 	return found
 }
 
-// fire posts the alert to firebreak's webhook as Alertmanager would and
-// returns the incident ID.
+// fire posts the alert to firebreak's webhook as Alertmanager would
+// (resolved when a.EndsAt is set) and returns the incident ID.
 func (s *bdScenario) fire(t *testing.T, a promAlert) string {
 	t.Helper()
 	keys := make([]string, 0, len(a.Labels))
@@ -204,12 +231,17 @@ func (s *bdScenario) fire(t *testing.T, a promAlert) string {
 	for _, k := range keys {
 		fmt.Fprintf(h, "%s=%s\n", k, a.Labels[k])
 	}
+	status, endsAt := "firing", "0001-01-01T00:00:00Z"
+	if !a.EndsAt.IsZero() {
+		status, endsAt = "resolved", a.EndsAt.UTC().Format(time.RFC3339Nano)
+	}
 	body, _ := json.Marshal(map[string]any{
-		"version": "4", "status": "firing", "receiver": "firebreak",
+		"version": "4", "status": status, "receiver": "firebreak",
 		"groupKey": fmt.Sprintf("{}:{alertname=%q, namespace=%q, service=%q}", bdAlert, s.ns, bdService),
 		"alerts": []map[string]any{{
-			"status": "firing", "labels": a.Labels, "annotations": a.Annotations,
-			"startsAt": a.ActiveAt.UTC().Format(time.RFC3339Nano), "fingerprint": hex.EncodeToString(h.Sum(nil))[:16],
+			"status": status, "labels": a.Labels, "annotations": a.Annotations,
+			"startsAt": a.ActiveAt.UTC().Format(time.RFC3339Nano), "endsAt": endsAt,
+			"fingerprint": hex.EncodeToString(h.Sum(nil))[:16],
 		}},
 	})
 	ans := post(t, "http://"+s.eng.Addr()+"/webhook/alertmanager", body)
@@ -290,6 +322,33 @@ func TestBadDeployRollsBack(t *testing.T) {
 	if len(st.Escalations) != 0 {
 		t.Fatalf("a resolved incident escalated: %+v", st.Escalations)
 	}
+
+	// A second bad deploy within the runbook's cooldown (30m, and at most
+	// one action per 2h) is not rolled back: people get it. The first
+	// incident closes when its alert resolves; the next alert opens a new
+	// run under the same incident ID.
+	testutil.PollUntil(t, time.Minute, bdAlert+" inactive after the rollback", func() (bool, error) {
+		return s.alertState(t) == "", nil
+	})
+	resolved := alert
+	resolved.EndsAt = time.Now()
+	s.fire(t, resolved)
+	waitClosed(t, s.eng.Client(), id, time.Minute)
+	s.setImage(t, bdBadImage2)
+	s.kube.WaitDeploymentReady(t, s.ns, bdService, 3)
+	second := s.deployment(t)
+	if id2 := s.fire(t, s.waitFiring(t)); id2 != id {
+		t.Fatalf("second incident %s, want a new run of %s", id2, id)
+	}
+	st = waitOutcome(t, s.eng.Client(), id, time.Minute)
+	if st.Outcome != incident.OutcomeEscalated || !strings.Contains(st.Reason, "cooldown") || len(st.Actions) != 0 {
+		t.Fatalf("second bad deploy: outcome %s: %s; actions %+v; want escalated by the cooldown without acting\n%s",
+			st.Outcome, st.Reason, st.Actions, timeline(st))
+	}
+	if now := s.deployment(t); now.Generation != second.Generation || now.Image != bdBadImage2 {
+		t.Fatalf("the Deployment changed after a refused permit: %+v, was %+v", now, second)
+	}
+	t.Logf("second bad deploy escalated: %s", st.Reason)
 	t.Logf("whole test %s", time.Since(start).Round(time.Millisecond))
 }
 

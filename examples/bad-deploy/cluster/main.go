@@ -136,7 +136,7 @@ func up(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := os.WriteFile(filepath.Join(*dir, "ready"), []byte(kube.Config.Host+"\n"), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "cluster: API server %s; kubeconfig %s; deployment %s/%s at %s, %d ready (server logs in %s)\n",
+	fmt.Fprintf(stdout, "cluster: API server %s; kubeconfig %s; deployment %s/%s at %s, %d ready (server logs in %s until it stops)\n",
 		kube.Config.Host, kc, w.namespace, w.deployment, *image, *replicas, kube.Dir)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "cluster: stopping")
@@ -301,10 +301,12 @@ func (o *owner) do(f func()) {
 	<-done
 }
 
-func (o *owner) Helper()                         {}
-func (o *owner) Name() string                    { return "bad-deploy-cluster" }
-func (o *owner) Log(args ...any)                 { fmt.Fprintln(o.out, append([]any{"cluster:"}, args...)...) }
-func (o *owner) Logf(format string, args ...any) { fmt.Fprintf(o.out, "cluster: "+format+"\n", args...) }
+func (o *owner) Helper()         {}
+func (o *owner) Name() string    { return "bad-deploy-cluster" }
+func (o *owner) Log(args ...any) { fmt.Fprintln(o.out, append([]any{"cluster:"}, args...)...) }
+func (o *owner) Logf(format string, args ...any) {
+	fmt.Fprintf(o.out, "cluster: "+format+"\n", args...)
+}
 func (o *owner) Errorf(format string, args ...any) {
 	o.mu.Lock()
 	o.failed = true
