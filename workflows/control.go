@@ -398,8 +398,12 @@ func (c *control) escalateStorm(ctx workflow.Context, s *StormRecord, ended bool
 		names = append(names, fmt.Sprintf("%s×%d", n, k))
 	}
 	sort.Strings(names)
-	reason := fmt.Sprintf("storm mode: %d incidents opened within %s (threshold %d); automation is paused and these incidents neither act nor page on their own. Runbooks: %s. A shared dependency is the likely cause. Automation resumes after %s without a new incident, or with `firebreak resume`.",
-		s.Count, set.StormWindow, set.StormThreshold, strings.Join(names, ", "), c.quiet())
+	listed := ids
+	if len(listed) > 10 {
+		listed = append(listed[:10:10], fmt.Sprintf("… (%d more in the timeline)", len(ids)-10))
+	}
+	reason := fmt.Sprintf("storm mode: %d incidents opened within %s (threshold %d); automation is paused and these incidents neither act nor page on their own. Runbooks: %s. Incidents: %s. A shared dependency is the likely cause. Automation resumes after %s without a new incident, or with `firebreak resume`.",
+		s.Count, set.StormWindow, set.StormThreshold, strings.Join(names, ", "), strings.Join(listed, ", "), c.quiet())
 	if ended {
 		reason = fmt.Sprintf("storm %s over (%s); %d incidents were grouped; automation resumes", s.ID, s.EndedBy, s.Count)
 		rec.Outcome = incident.OutcomeResolved

@@ -20,7 +20,6 @@ import (
 type controlEnv struct {
 	*testsuite.TestWorkflowEnvironment
 	t           *testing.T
-	start       time.Time
 	permits     map[string][]Permit // by incident workflow ID
 	revokes     map[string]int
 	storms      map[string]int
