@@ -342,9 +342,16 @@ func (r *incidentRun) acquire(ctx workflow.Context, plans []actionPlan, m *runbo
 	sort.Strings(targets)
 	info := workflow.GetInfo(ctx)
 	g := r.rb.Guardrails
+	// The lease outlasts everything the remediation may wait for: rollout
+	// waits and verification, plus margin.
 	lease := time.Hour
 	if m.Verify != nil {
 		lease = m.Verify.Within + 10*time.Minute
+	}
+	for _, p := range plans {
+		if p.kube != nil {
+			lease += p.kube.Wait
+		}
 	}
 	timeout := r.in.Settings.PermitTimeout
 	if timeout <= 0 {

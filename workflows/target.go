@@ -145,6 +145,14 @@ func (st *TargetState) enqueue(ctx workflow.Context, req activities.PermitReques
 
 func (st *TargetState) release(rel Release) {
 	if st.Holder == nil || st.Holder.IncidentID != rel.IncidentID {
+		// An incident that gave up waiting (busy_timeout) withdraws its
+		// request, so the ledger never grants a permit nobody will use.
+		for i, q := range st.Queue {
+			if q.IncidentID == rel.IncidentID {
+				st.Queue = append(st.Queue[:i:i], st.Queue[i+1:]...)
+				break
+			}
+		}
 		return
 	}
 	st.Actions = append(st.Actions, rel.ActedAt...)

@@ -99,3 +99,34 @@ func TestTargetLedger(t *testing.T) {
 		t.Errorf("f granted at %s, before e's lease ended", f.at)
 	}
 }
+
+// TestTargetWithdrawnRequest: an incident that stopped waiting (its
+// busy_timeout passed) withdraws its queued request with a release, so
+// when the holder leaves the ledger grants nothing to it and ends idle
+// instead of holding the target for a permit nobody uses.
+func TestTargetWithdrawnRequest(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(Target, workflow.RegisterOptions{Name: TargetWorkflowName})
+	answers := map[string]int{}
+	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, signalPermit, mock.Anything).Return(
+		func(_, workflowID, _, _ string, arg interface{}) error {
+			answers[workflowID]++
+			return nil
+		})
+	req := func(id string) activities.PermitRequest {
+		return activities.PermitRequest{Target: "kubernetes/deployment/shop/api", IncidentID: id, WorkflowID: id, Runbook: "rb",
+			MaxActions: 10, Window: time.Hour, Lease: 20 * time.Minute}
+	}
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(activities.TargetSignalAcquire, req("a")) }, 0)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(activities.TargetSignalAcquire, req("b")) }, time.Second)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(signalRelease, Release{IncidentID: "b"}) }, 5*time.Minute)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(signalRelease, Release{IncidentID: "a"}) }, 6*time.Minute)
+	env.ExecuteWorkflow(TargetWorkflowName, activities.TargetInput{Target: "kubernetes/deployment/shop/api"}, (*TargetState)(nil))
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if answers["a"] != 1 || answers["b"] != 0 {
+		t.Fatalf("answers = %v, want a granted once and nothing for the withdrawn b", answers)
+	}
+}
