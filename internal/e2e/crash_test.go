@@ -20,12 +20,16 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/testutil"
 )
 
+// buildDir holds the binary buildFirebreak built; TestMain removes it.
+var buildDir string
+
 // buildFirebreak builds the firebreak binary once per test binary.
 var buildFirebreak = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "firebreak-bin-")
 	if err != nil {
 		return "", err
 	}
+	buildDir = dir
 	bin := filepath.Join(dir, "firebreak")
 	cmd := exec.Command("go", "build", "-o", bin, "./cmd/firebreak")
 	cmd.Dir = repoRoot

@@ -9,7 +9,12 @@ import (
 
 // TestMain runs the tests through testutil.KubeMain, so the tests that need
 // a Kubernetes API server share one (testutil.SharedKube, one namespace per
-// test) and it is stopped when they end.
+// test) and it is stopped when they end. The firebreak binary the crash
+// tests build (about 250 MB) is removed afterwards.
 func TestMain(m *testing.M) {
-	os.Exit(testutil.KubeMain(m))
+	code := testutil.KubeMain(m)
+	if buildDir != "" {
+		_ = os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
 }
