@@ -244,16 +244,7 @@ func applied(st incident.State) int {
 // scaleRunbook scales the alert's service by +1 (max 50), with the given
 // guardrails body, escalating to PagerDuty and the record.
 func scaleRunbook(name, alertname, guardrails string) string {
-	return fmt.Sprintf(`runbook %q {
-  match    = ["alertname=\"%s\""]
-  group_by = ["namespace", "service"]
-
-  target "app" {
-    kind      = "Deployment"
-    namespace = alert.labels.namespace
-    name      = alert.labels.service
-  }
-
+	return kubeRunbook(name, alertname, fmt.Sprintf(`
   remediate "scale_out" {
     action "scale" {
       kubernetes_scale {
@@ -274,8 +265,23 @@ func scaleRunbook(name, alertname, guardrails string) string {
   guardrails {
 %s
   }
+`, guardrails))
 }
-`, name, alertname, guardrails)
+
+// kubeRunbook is a runbook for alerts named alertname, one incident per
+// namespace and service, with target "app" the Deployment named by the
+// alert's service label in its namespace label; body is the rest.
+func kubeRunbook(name, alertname, body string) string {
+	return fmt.Sprintf(`runbook %q {
+  match    = ["alertname=\"%s\""]
+  group_by = ["namespace", "service"]
+  target "app" {
+    kind      = "Deployment"
+    namespace = alert.labels.namespace
+    name      = alert.labels.service
+  }
+%s}
+`, name, alertname, body)
 }
 
 // TestFlappingAlertBoundedByMaxActions: an alert that fires and resolves
@@ -321,15 +327,7 @@ func TestFlappingAlertBoundedByMaxActions(t *testing.T) {
 // which each held the target never overlap, and both got to act each time.
 // A third runbook with on_busy = "escalate" escalates at once instead.
 func TestTwoRunbooksOneDeploymentNeverConcurrent(t *testing.T) {
-	restart := `runbook "restarter" {
-  match    = ["alertname=\"Restart\""]
-  group_by = ["namespace", "service"]
-  target "app" {
-    kind      = "Deployment"
-    namespace = alert.labels.namespace
-    name      = alert.labels.service
-  }
-  remediate "restart" {
+	restart := kubeRunbook("restarter", "Restart", `  remediate "restart" {
     action "restart" {
       kubernetes_restart {
         target = target.app
@@ -343,8 +341,7 @@ func TestTwoRunbooksOneDeploymentNeverConcurrent(t *testing.T) {
   guardrails {
     max_actions = 10
   }
-}
-`
+`)
 	impatient := scaleRunbook("impatient", "Impatient", `    max_actions = 10
     on_busy     = "escalate"`)
 	s := startKubeScenario(t, map[string]string{
@@ -578,15 +575,7 @@ func TestKillSwitchStopsEveryMutation(t *testing.T) {
 // values (replicas 2 → 3 for +50%, the image a rollback would restore) and
 // sends no mutating request.
 func TestDryRunOnKubernetes(t *testing.T) {
-	s := startKubeScenario(t, map[string]string{"dry": `runbook "dry" {
-  match    = ["alertname=\"Dry\""]
-  group_by = ["namespace", "service"]
-  target "app" {
-    kind      = "Deployment"
-    namespace = alert.labels.namespace
-    name      = alert.labels.service
-  }
-  diagnose "rollout" {
+	s := startKubeScenario(t, map[string]string{"dry": kubeRunbook("dry", "Dry", `  diagnose "rollout" {
     kubernetes_rollout {
       target = target.app
     }
@@ -619,8 +608,7 @@ func TestDryRunOnKubernetes(t *testing.T) {
   guardrails {
     dry_run = true
   }
-}
-`}, workflows.Settings{})
+`)}, workflows.Settings{})
 	s.kube.CreateDeployment(t, s.ns, "shop", 2, "shop:1")
 	s.kube.WaitDeploymentReady(t, s.ns, "shop", 2)
 	ctx := context.Background()
@@ -667,15 +655,7 @@ func TestDryRunOnKubernetes(t *testing.T) {
 // Kubernetes names are refused when the target is resolved, with a clear
 // reason, and the engine sends no request at all.
 func TestHostileLabelsRefusedBeforeAnyAPICall(t *testing.T) {
-	s := startKubeScenario(t, map[string]string{"svc": `runbook "svc" {
-  match    = ["alertname=\"Hostile\""]
-  group_by = ["namespace", "service"]
-  target "app" {
-    kind      = "Deployment"
-    namespace = alert.labels.namespace
-    name      = alert.labels.service
-  }
-  diagnose "rollout" {
+	s := startKubeScenario(t, map[string]string{"svc": kubeRunbook("svc", "Hostile", `  diagnose "rollout" {
     kubernetes_rollout {
       target = target.app
     }
@@ -690,8 +670,7 @@ func TestHostileLabelsRefusedBeforeAnyAPICall(t *testing.T) {
   escalate {
     log {}
   }
-}
-`}, workflows.Settings{})
+`)}, workflows.Settings{})
 	cases := []struct{ namespace, service, field string }{
 		{"../kube-system", "api", "namespace"},
 		{"Prod", "api", "namespace"},
