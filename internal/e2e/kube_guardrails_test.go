@@ -693,3 +693,70 @@ func TestHostileLabelsRefusedBeforeAnyAPICall(t *testing.T) {
 		t.Fatalf("the engine sent %d API requests for hostile targets, want none", n)
 	}
 }
+
+// TestConcurrencyCapAcrossTargets: with max_concurrent_remediations = 1,
+// four incidents on four different Deployments (so no target ledger
+// serialises them) still remediate one at a time: the spans during which
+// each held its engine slot never overlap, and every one acts.
+func TestConcurrencyCapAcrossTargets(t *testing.T) {
+	s := startKubeScenario(t, map[string]string{
+		"restart": kubeRunbook("restart", "Restart", `  remediate "restart" {
+    action "restart" {
+      kubernetes_restart {
+        target = target.app
+        wait   = "60s"
+      }
+    }
+  }
+  escalate {
+    log {}
+  }
+`),
+	}, workflows.Settings{Control: activities.ControlSettings{MaxConcurrent: 1}})
+	const n = 4
+	for i := 0; i < n; i++ {
+		s.kube.CreateDeployment(t, s.ns, fmt.Sprintf("api-%d", i), 1, "api:1")
+	}
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ids[i] = s.alert(t, "Restart", fmt.Sprintf("api-%d", i), "firing")
+		}()
+	}
+	wg.Wait()
+	type span struct {
+		id       string
+		from, to time.Time
+	}
+	var spans []span
+	for _, id := range ids {
+		st := s.outcome(t, id, 3*time.Minute)
+		if st.Outcome != incident.OutcomeResolved || applied(st) != 1 {
+			t.Fatalf("%s ended %s (%s) with %d actions; want resolved after acting once", id, st.Outcome, st.Reason, applied(st))
+		}
+		var from, to time.Time
+		for _, e := range st.Timeline {
+			if strings.HasPrefix(e.Message, "waiting for the permit of ") && from.IsZero() {
+				from = e.At // the slot is granted just before the first permit request
+			}
+			if strings.HasPrefix(e.Message, "releasing the permit of ") {
+				to = e.At
+			}
+		}
+		if from.IsZero() || to.IsZero() {
+			t.Fatalf("%s: no permit request and release in the timeline", id)
+		}
+		spans = append(spans, span{id, from, to})
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].from.Before(spans[j].from) })
+	for i := 1; i < len(spans); i++ {
+		if spans[i].from.Before(spans[i-1].to) {
+			t.Fatalf("%s remediated from %s while %s held the only slot until %s",
+				spans[i].id, spans[i].from.Format(time.StampMilli), spans[i-1].id, spans[i-1].to.Format(time.StampMilli))
+		}
+	}
+	t.Logf("%d remediations on %d Deployments took turns for the one engine slot", n, n)
+}
