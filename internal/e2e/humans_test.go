@@ -306,8 +306,11 @@ func TestSlackApproval(t *testing.T) {
 func TestApprovalExpiryPagesWithContext(t *testing.T) {
 	h := startHumans(t)
 	id := h.fire(t, "ledger", "firing")
-	st := h.waitState(t, id, "the approval expires and the incident escalates", func(st incident.State) bool {
-		return st.Outcome != "" && len(st.Escalations) >= 2
+	// An escalation is recorded when its delivery starts: wait for the
+	// page to be delivered, not merely attempted.
+	st := h.waitState(t, id, "the approval expires and the page is delivered", func(st incident.State) bool {
+		rec, ok := escalationTo(st, "pagerduty")
+		return st.Outcome != "" && ok && rec.Delivered
 	})
 	if st.Outcome != incident.OutcomeEscalated || !strings.Contains(st.Reason, "expired") || len(st.Actions) != 0 {
 		t.Fatalf("outcome %s (%s), actions %+v", st.Outcome, st.Reason, st.Actions)
