@@ -106,6 +106,9 @@ type ControlState struct {
 // Revoke tells an incident to stop mutating.
 type Revoke struct {
 	Reason string
+	// Storm is set when the revoke is storm mode's: the incident is then
+	// part of the storm, as if it had its StormNotice.
+	Storm *StormNotice `json:",omitempty"`
 }
 
 // StormNotice tells an incident that it is part of a storm: it does not act
@@ -340,14 +343,14 @@ func (c *control) opened(ctx workflow.Context, r activities.OpenedReport) {
 	}
 	c.st.Storm = s
 	workflow.GetLogger(ctx).Warn("storm mode: automation paused", "storm", s.ID, "incidents", s.Count)
-	// Stop everyone: the incidents of the storm do not act or page on their
-	// own, holders stop before their next action, and waiting requests are
-	// refused.
+	// Stop everyone, the incidents that may be about to act first: holders
+	// stop before their next action, waiting requests are refused, and the
+	// incidents of the storm do not act or page on their own.
+	c.revokeAll(ctx, c.blocked())
+	c.refuseQueued(ctx)
 	for _, i := range s.Incidents {
 		c.tell(ctx, i, s)
 	}
-	c.revokeAll(ctx, c.blocked())
-	c.refuseQueued(ctx)
 	c.escalateStorm(ctx, s, false)
 }
 
@@ -508,8 +511,12 @@ func (c *control) release(incidentID string) {
 // revokeAll tells every slot holder to stop before its next action. Slots
 // stay held until released, so the cap still counts them.
 func (c *control) revokeAll(ctx workflow.Context, why string) {
+	rv := Revoke{Reason: why}
+	if s := c.st.Storm; s != nil {
+		rv.Storm = &StormNotice{StormID: s.ID, Since: s.Since, Reason: why}
+	}
 	for _, h := range c.st.Holders {
-		err := workflow.SignalExternalWorkflow(ctx, h.Request.WorkflowID, h.Request.RunID, signalRevoke, Revoke{Reason: why}).Get(ctx, nil)
+		err := workflow.SignalExternalWorkflow(ctx, h.Request.WorkflowID, h.Request.RunID, signalRevoke, rv).Get(ctx, nil)
 		if err != nil {
 			workflow.GetLogger(ctx).Info("revoke not delivered (incident closed)", "incident", h.Request.IncidentID, "err", err)
 		}

@@ -158,6 +158,10 @@ func (r *incidentRun) drainControl(ctx workflow.Context) {
 			r.revoked = rv.Reason
 			r.event(ctx, "guardrail", "told to stop: "+rv.Reason)
 		}
+		if rv.Storm != nil && r.storm == nil {
+			r.storm = rv.Storm
+			r.st.Storm = rv.Storm.StormID
+		}
 	}
 	for {
 		var n StormNotice
