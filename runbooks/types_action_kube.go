@@ -200,7 +200,7 @@ func (p *parser) kubeAction(block *hcl.Block) (*kubeActionDecl, hcl.Diagnostics)
 	default:
 		// Unreachable: actionSchema lists exactly the kinds handled above.
 		return nil, hcl.Diagnostics{newDiag("Unsupported action kind",
-			fmt.Sprintf("%s is not implemented.", block.Type), block.DefRange, ctx)}
+			fmt.Sprintf("%s is not a Kubernetes action kind.", block.Type), block.DefRange, ctx)}
 	}
 	return k, diags
 }
