@@ -293,6 +293,9 @@ func Decode(body []byte) (*Message, error) {
 
 // fingerprint stands in for Alertmanager's when a sender omits it: a stable
 // digest of the sorted label set.
+// It is not model.LabelSet.Fingerprint, which is FNV-1a and so a different
+// string for the same labels: incident IDs are built from this one
+// (fingerprint_test.go pins it).
 func fingerprint(ls map[string]string) string {
 	keys := make([]string, 0, len(ls))
 	for k := range ls {
