@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
@@ -162,22 +160,11 @@ func labels(m model.Metric) map[string]string {
 
 // LabelString renders labels as {a="x", b="y"} with names sorted; it is the
 // key results are sorted by, so equal label sets always order the same way.
+// It is model.LabelSet's String, for a plain map.
 func LabelString(l map[string]string) string {
-	names := make([]string, 0, len(l))
-	for k := range l {
-		names = append(names, k)
+	set := make(model.LabelSet, len(l))
+	for k, v := range l {
+		set[model.LabelName(k)] = model.LabelValue(v)
 	}
-	sort.Strings(names)
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, k := range names {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(strconv.Quote(l[k]))
-	}
-	b.WriteByte('}')
-	return b.String()
+	return set.String()
 }

@@ -156,10 +156,32 @@ func TestNewRejects(t *testing.T) {
 	}
 }
 
+// TestLabelString pins the rendering: it appears in diagnosis warnings and
+// orders recorded series. The expectations are what the hand-written
+// renderer produced before LabelString became model.LabelSet's String.
 func TestLabelString(t *testing.T) {
-	got := LabelString(map[string]string{"b": `x"y`, "a": "1"})
-	if want := `{a="1", b="x\"y"}`; got != want {
-		t.Fatalf("LabelString = %s, want %s", got, want)
+	tests := []struct {
+		name   string
+		labels map[string]string
+		want   string
+	}{
+		{"nil", nil, `{}`},
+		{"empty", map[string]string{}, `{}`},
+		{"quote", map[string]string{"b": `x"y`, "a": "1"}, `{a="1", b="x\"y"}`},
+		{"metric", map[string]string{"__name__": "up", "job": "checkout", "instance": "10.0.0.7:9090"},
+			`{__name__="up", instance="10.0.0.7:9090", job="checkout"}`},
+		{"names sorted, not pairs", map[string]string{"a": "1", "a0": "2", "a_b": "3", "A": "4"},
+			`{A="4", a="1", a0="2", a_b="3"}`},
+		{"unicode and escapes", map[string]string{"team": "платёжи", "emoji": "🔥", "nl": "a\nb\tc\\", "bad": "\xff"},
+			`{bad="\xff", emoji="🔥", nl="a\nb\tc\\", team="платёжи"}`},
+		{"empty value", map[string]string{"empty": ""}, `{empty=""}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := LabelString(tc.labels); got != tc.want {
+				t.Errorf("LabelString(%q) = %s, want %s", tc.labels, got, tc.want)
+			}
+		})
 	}
 }
 
