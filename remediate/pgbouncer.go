@@ -3,18 +3,13 @@ package remediate
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strconv"
 
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/firebreak-dev/firebreak/integrations/pgbouncer"
+	"github.com/firebreak-dev/firebreak/runbooks"
 )
-
-// databaseNameRE is the only shape a PgBouncer database name may have here.
-// Names come from alert labels, so anything else is refused before a
-// connection is made.
-var databaseNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,62}$`)
 
 // PoolReadInput names the PgBouncer to read and the database of interest.
 type PoolReadInput struct {
@@ -188,11 +183,13 @@ func readState(ctx context.Context, admin *pgbouncer.Admin, database string) (Po
 		ErrTypeDatabaseNotFound, nil)
 }
 
-// validateDatabase refuses names that are not plain identifiers.
+// validateDatabase refuses names that are not plain identifiers. Names come
+// from alert labels, so the rule is the runbook's, checked again before a
+// connection is made.
 func validateDatabase(name string) error {
-	if !databaseNameRE.MatchString(name) {
+	if !runbooks.ValidDatabaseName(name) {
 		return temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("pgbouncer: database name %q refused: must match %s", name, databaseNameRE),
+			fmt.Sprintf("pgbouncer: database name %q refused: must match %s", name, runbooks.DatabaseNamePattern),
 			ErrTypeInvalidDatabase, nil)
 	}
 	return nil

@@ -249,3 +249,18 @@ func TestPoolSetRefusesOwnPoolSize(t *testing.T) {
 		})
 	}
 }
+
+// TestValidateDatabaseMessage pins the refusal users see; the rule itself
+// is runbooks.ValidDatabaseName.
+func TestValidateDatabaseMessage(t *testing.T) {
+	err := validateDatabase("orders; SHUTDOWN")
+	wantAppError(t, err, ErrTypeInvalidDatabase)
+	want := `pgbouncer: database name "orders; SHUTDOWN" refused: must match ^[A-Za-z_][A-Za-z0-9_.-]{0,62}$`
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Message() != want {
+		t.Fatalf("error = %v, want message %q", err, want)
+	}
+	if err := validateDatabase("orders_2.eu-west"); err != nil {
+		t.Fatalf("plain name refused: %v", err)
+	}
+}

@@ -10,10 +10,18 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// databaseNamePattern is what a PgBouncer database name may look like once
+// DatabaseNamePattern is what a PgBouncer database name may look like once
 // templates are rendered; anything else is refused, because the name is
-// sent to the admin console.
-var databaseNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,62}$`)
+// sent to the admin console. Runbook checks and the remediation activity
+// both refuse by it, so a name the runbook accepts is never refused later.
+const DatabaseNamePattern = `^[A-Za-z_][A-Za-z0-9_.-]{0,62}$`
+
+var databaseNameRE = regexp.MustCompile(DatabaseNamePattern)
+
+// ValidDatabaseName reports whether name matches DatabaseNamePattern.
+func ValidDatabaseName(name string) bool {
+	return databaseNameRE.MatchString(name)
+}
 
 // Action is one mutating step of a remediation. Kind says which; the
 // matching accessor (PoolSize, or Kube for the kubernetes_* kinds) returns
@@ -84,7 +92,7 @@ func (a *Action) PoolSize(s *Scope) (PoolSizeSpec, error) {
 	if err != nil {
 		return PoolSizeSpec{}, fmt.Errorf("action %s: %w", a.Name, err)
 	}
-	if !databaseNamePattern.MatchString(db) {
+	if !ValidDatabaseName(db) {
 		return PoolSizeSpec{}, fmt.Errorf("action %s: database %q refused: want letters, digits, '_', '.' and '-', starting with a letter or '_' (at most 63)", a.Name, db)
 	}
 	return PoolSizeSpec{
@@ -144,7 +152,7 @@ func (p *parser) poolSize(block *hcl.Block) (*poolSizeDecl, hcl.Diagnostics) {
 	diags = append(diags, p.checkExpr(raw.Database, exprUse{what: "database", template: true, allowDiagnosis: true}, ctx)...)
 	if len(raw.Database.Variables()) == 0 && !diags.HasErrors() {
 		if v, d := raw.Database.Value(staticCtx); !d.HasErrors() && v.Type() == cty.String {
-			if db := v.AsString(); !databaseNamePattern.MatchString(db) {
+			if db := v.AsString(); !ValidDatabaseName(db) {
 				diags = append(diags, newDiag("Invalid database name",
 					fmt.Sprintf("%q is not a PgBouncer database name: want letters, digits, '_', '.' and '-', starting with a letter or '_' (at most 63).", db),
 					raw.Database.Range(), ctx))
