@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/firebreak-dev/firebreak/integrations/prometheus"
+	"github.com/firebreak-dev/firebreak/internal/logging"
 )
 
 // Application error types this package returns. They are stable strings:
@@ -160,9 +161,4 @@ func finite(v float64) (float64, string) {
 }
 
 // logger returns the configured logger or one that discards.
-func (a *Activities) logger() *slog.Logger {
-	if a.Log == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return a.Log
-}
+func (a *Activities) logger() *slog.Logger { return logging.OrDiscard(a.Log) }

@@ -19,6 +19,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/firebreak-dev/firebreak/internal/logging"
 )
 
 // Application error types of KubeDiagnose; stable strings workflows match
@@ -654,9 +656,4 @@ func truncate(s string) string {
 }
 
 // logger returns the configured logger or one that discards.
-func (a *KubeActivities) logger() *slog.Logger {
-	if a.Log == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return a.Log
-}
+func (a *KubeActivities) logger() *slog.Logger { return logging.OrDiscard(a.Log) }

@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/firebreak-dev/firebreak/internal/incident"
+	"github.com/firebreak-dev/firebreak/internal/logging"
 )
 
 // Escalation is what a sink receives.
@@ -88,9 +89,4 @@ func (a *Activities) Escalate(ctx context.Context, in Input) error {
 	}
 }
 
-func (a *Activities) logger() *slog.Logger {
-	if a.Log != nil {
-		return a.Log
-	}
-	return slog.Default()
-}
+func (a *Activities) logger() *slog.Logger { return logging.OrDefault(a.Log) }

@@ -17,6 +17,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
+
+	"github.com/firebreak-dev/firebreak/internal/logging"
 )
 
 // Application error types of the Kubernetes actions. They are stable
@@ -96,12 +98,7 @@ func (t KubeTarget) String() string {
 }
 
 // logger returns the configured logger or one that discards.
-func (a *KubeActivities) logger() *slog.Logger {
-	if a.Log == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return a.Log
-}
+func (a *KubeActivities) logger() *slog.Logger { return logging.OrDiscard(a.Log) }
 
 // client returns the configured client or a non-retryable error.
 func (a *KubeActivities) client(op string) (kubernetes.Interface, error) {

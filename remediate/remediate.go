@@ -7,6 +7,8 @@ package remediate
 import (
 	"log/slog"
 	"time"
+
+	"github.com/firebreak-dev/firebreak/internal/logging"
 )
 
 // Application error types this package returns. They are stable strings:
@@ -54,12 +56,7 @@ type Activities struct {
 }
 
 // logger returns the configured logger or one that discards.
-func (a *Activities) logger() *slog.Logger {
-	if a.Log == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return a.Log
-}
+func (a *Activities) logger() *slog.Logger { return logging.OrDiscard(a.Log) }
 
 // timeout returns the per-activity session bound.
 func (a *Activities) timeout() time.Duration {
