@@ -1,0 +1,3 @@
+package hidden
+
+const FooWorkflowName = "Foo" // hidden directory: not judged

@@ -1,0 +1,3 @@
+package nested
+
+const FooWorkflowName = "Foo" // another module: not judged

@@ -1,0 +1,2 @@
+// Package skipped holds only a testdata directory with violations.
+package skipped

@@ -1,0 +1,3 @@
+package skipped
+
+const FooWorkflowName = "Foo" // under testdata: not part of the module

@@ -1,0 +1,7 @@
+// Package workflows declares the contract once.
+package workflows
+
+const (
+	FooWorkflowName = "Foo"
+	SignalPoke      = "poke"
+)
