@@ -8,7 +8,6 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/firebreak-dev/firebreak/activities"
 	"github.com/firebreak-dev/firebreak/diagnose"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/remediate"
@@ -118,7 +117,7 @@ func (r *incidentRun) actPool(ctx workflow.Context, p actionPlan, ar *incident.A
 	spec := p.pool
 	ar.Spec = specString(*spec)
 	var state remediate.PoolState
-	err := workflow.ExecuteActivity(activities.Query(ctx), rem.PgBouncerPoolRead,
+	err := workflow.ExecuteActivity(queryOpts(ctx), rem.PgBouncerPoolRead,
 		remediate.PoolReadInput{AdminDSNSecret: spec.AdminDSNSecret, Database: spec.Database}).Get(ctx, &state)
 	if err != nil {
 		ar.Error = errorMessage(err)
@@ -137,7 +136,7 @@ func (r *incidentRun) actPool(ctx workflow.Context, p actionPlan, ar *incident.A
 	}
 	ar.StartedAt = workflow.Now(ctx)
 	var res remediate.PoolSetResult
-	err = workflow.ExecuteActivity(activities.Mutate(ctx), rem.PgBouncerPoolSet,
+	err = workflow.ExecuteActivity(mutateOpts(ctx), rem.PgBouncerPoolSet,
 		remediate.PoolSetInput{AdminDSNSecret: spec.AdminDSNSecret, Database: spec.Database, Size: ar.Planned}).Get(ctx, &res)
 	if err != nil {
 		ar.Error = errorMessage(err)
@@ -160,7 +159,7 @@ func kubeTarget(t runbooks.TargetRef) remediate.KubeTarget {
 func (r *incidentRun) actKube(ctx workflow.Context, p actionPlan, ar *incident.ActionRecord) (outcome, bool) {
 	spec := p.kube
 	t := kubeTarget(spec.Target)
-	qctx, mctx := activities.Query(ctx), activities.KubeMutate(ctx)
+	qctx, mctx := queryOpts(ctx), kubeMutateOpts(ctx)
 	fail := func(what string, err error) (outcome, bool) {
 		ar.Error = errorMessage(err)
 		r.finishAction(ctx, *ar, nil, p)
@@ -325,7 +324,7 @@ func (r *incidentRun) stopBeforeApply(ctx workflow.Context, p actionPlan, ar *in
 // unfinished rollout is recorded, and verification decides.
 func (r *incidentRun) waitRollout(ctx workflow.Context, t remediate.KubeTarget, wait time.Duration) {
 	var st remediate.KubeRolloutStatus
-	err := workflow.ExecuteActivity(activities.KubeWait(ctx, wait), krem.KubeRolloutWait,
+	err := workflow.ExecuteActivity(kubeWaitOpts(ctx, wait), krem.KubeRolloutWait,
 		remediate.KubeRolloutWaitInput{Target: t, Timeout: wait}).Get(ctx, &st)
 	switch {
 	case err != nil:
@@ -348,7 +347,7 @@ func (r *incidentRun) rollback(ctx workflow.Context) string {
 		r.event(ctx, "rollback", "rollback skipped: "+why)
 		return "rollback skipped: " + why
 	}
-	mctx := activities.KubeMutate(ctx)
+	mctx := kubeMutateOpts(ctx)
 	var done, failed []string
 	for i := len(r.applied) - 1; i >= 0; i-- {
 		a := r.applied[i]
@@ -356,7 +355,7 @@ func (r *incidentRun) rollback(ctx workflow.Context) string {
 		var err error
 		switch prior := a.prior.(type) {
 		case remediate.PoolState:
-			err = workflow.ExecuteActivity(activities.Mutate(ctx), rem.PgBouncerPoolSet, remediate.PoolSetInput{
+			err = workflow.ExecuteActivity(mutateOpts(ctx), rem.PgBouncerPoolSet, remediate.PoolSetInput{
 				AdminDSNSecret: a.plan.pool.AdminDSNSecret, Database: a.plan.pool.Database, Size: prior.PoolSize}).Get(ctx, nil)
 		case remediate.KubeScaleState:
 			err = workflow.ExecuteActivity(mctx, krem.KubeScaleRestore, prior).Get(ctx, nil)
@@ -412,7 +411,7 @@ func (r *incidentRun) diagnoseKube(ctx workflow.Context, d *runbooks.Diagnose) s
 	var res diagnose.KubeDiagnosis
 	in := diagnose.KubeDiagnoseInput{Kind: spec.Target.Kind, Namespace: spec.Target.Namespace, Name: spec.Target.Name,
 		LogLines: spec.LogLines, LogBytes: spec.LogBytes, Since: spec.Since, Classify: spec.Classify}
-	if err := workflow.ExecuteActivity(activities.Query(ctx), kdiag.KubeDiagnose, in).Get(ctx, &res); err != nil {
+	if err := workflow.ExecuteActivity(queryOpts(ctx), kdiag.KubeDiagnose, in).Get(ctx, &res); err != nil {
 		return failed(errorMessage(err))
 	}
 	view := kubeView(res)

@@ -9,51 +9,10 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/firebreak-dev/firebreak/activities"
 	"github.com/firebreak-dev/firebreak/escalate"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/runbooks"
 )
-
-// Update names: answers from people reach the incident as Temporal updates,
-// so the sender learns at once whether the answer was accepted.
-const (
-	// UpdateDecide carries an approval decision (DecisionRequest).
-	UpdateDecide = "decide"
-	// UpdateAcknowledge records that a person took the incident
-	// (AckRequest): delayed escalation steps are skipped.
-	UpdateAcknowledge = "acknowledge"
-)
-
-// Decision sources.
-const (
-	ViaSlack = "slack"
-	ViaAPI   = "api"
-)
-
-// DecisionRequest is one person's answer to the pending approval. The
-// receiver authenticates the person (Slack's signed request, or an operator
-// token) before sending it; the workflow checks it against the runbook's
-// allowlist, which only it knows for sure (it is pinned in the incident).
-type DecisionRequest struct {
-	ApprovalID string // "" means the pending one
-	Decision   string // "approve" or "deny"
-	Via        string // ViaSlack or ViaAPI
-	// UserID is the Slack user (ViaSlack).
-	UserID   string
-	UserName string
-	// Group is the allowlisted Slack user group the receiver found the user
-	// in (resolved through Slack's API), when the user is not listed by ID.
-	Group string
-	// Operator is the configured operator who answered (ViaAPI).
-	Operator string
-}
-
-// AckRequest acknowledges an incident.
-type AckRequest struct {
-	By  string
-	Via string
-}
 
 // Errors the decide update answers with; the receiver shows them to the
 // person who clicked.
@@ -167,7 +126,7 @@ func (r *incidentRun) awaitApproval(ctx workflow.Context, m *runbooks.Remediatio
 		// The buttons go in the incident's thread: let its header post first.
 		r.drainNotifications(ctx)
 		var msg incident.SlackMessage
-		err := workflow.ExecuteActivity(activities.Chat(ctx), esc.RequestApproval, escalate.ApprovalInput{
+		err := workflow.ExecuteActivity(chatOpts(ctx), esc.RequestApproval, escalate.ApprovalInput{
 			Channel: ap.SlackChannel, Thread: r.st.Slack, Approval: *a, Record: r.st,
 		}).Get(ctx, &msg)
 		if err != nil {
@@ -211,7 +170,7 @@ func (r *incidentRun) closeApproval(ctx workflow.Context, a *incident.ApprovalRe
 	if a.Message == nil {
 		return
 	}
-	if err := workflow.ExecuteActivity(activities.Chat(ctx), esc.CloseApproval, escalate.CloseApprovalInput{Approval: *a}).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteActivity(chatOpts(ctx), esc.CloseApproval, escalate.CloseApprovalInput{Approval: *a}).Get(ctx, nil); err != nil {
 		r.timeline(ctx, "approval", "could not update the Slack approval message: "+errorMessage(err))
 	}
 }
@@ -230,7 +189,7 @@ func (r *incidentRun) startNotifier(ctx workflow.Context) {
 			r.notes.Receive(ctx, &text)
 			var msg incident.SlackMessage
 			in := escalate.NotifyInput{Channel: r.rb.SlackChannel, Thread: r.st.Slack, Record: r.st, Text: text}
-			err := workflow.ExecuteActivity(activities.Chat(ctx), esc.Notify, in).Get(ctx, &msg)
+			err := workflow.ExecuteActivity(chatOpts(ctx), esc.Notify, in).Get(ctx, &msg)
 			switch {
 			case err == nil && r.st.Slack == nil:
 				r.st.Slack = &msg

@@ -8,30 +8,8 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/firebreak-dev/firebreak/activities"
 	"github.com/firebreak-dev/firebreak/escalate"
 	"github.com/firebreak-dev/firebreak/internal/incident"
-)
-
-// Names of the control workflow's handlers, part of the durable contract
-// with `firebreak pause|resume` and with running incidents.
-const (
-	ControlWorkflowName = activities.ControlWorkflowName
-	// UpdatePause turns the kill switch on: it returns once every incident
-	// holding a remediation slot has been told to stop, so that no action
-	// starts after it returns.
-	UpdatePause = "pause"
-	// UpdateResume turns the kill switch off and ends storm mode.
-	UpdateResume = "resume"
-	// QueryControl returns the ControlState.
-	QueryControl = "control"
-
-	// ControlTarget is the Target of a Permit answering a slot request.
-	ControlTarget = "engine"
-
-	signalSlotRelease = "slot-release" // incident → control
-	signalRevoke      = "revoke"       // control → incident: stop mutating
-	signalStorm       = "storm"        // control → incident: you are part of a storm
 )
 
 // Bounds that keep the control workflow's state and history small.
@@ -42,17 +20,6 @@ const (
 	controlIdleGrace    = time.Minute
 	defaultSlotLease    = time.Hour
 )
-
-// PauseRequest turns the kill switch on.
-type PauseRequest struct {
-	By     string // who: an operator name
-	Reason string // why, shown to everyone who asks
-}
-
-// ResumeRequest turns the kill switch off.
-type ResumeRequest struct {
-	By string
-}
 
 // PauseRecord says who paused automation, when and why.
 type PauseRecord struct {
@@ -86,7 +53,7 @@ type StormRecord struct {
 
 // SlotHolder is an incident holding one of the global remediation slots.
 type SlotHolder struct {
-	Request activities.SlotRequest
+	Request SlotRequest
 	Since   time.Time
 }
 
@@ -99,8 +66,8 @@ type ControlState struct {
 	// Recent are the incidents opened within the storm window.
 	Recent   []StormIncident
 	Holders  []SlotHolder
-	Queue    []activities.SlotRequest
-	Settings activities.ControlSettings
+	Queue    []SlotRequest
+	Settings ControlSettings
 }
 
 // Revoke tells an incident to stop mutating.
@@ -120,11 +87,11 @@ type StormNotice struct {
 }
 
 // Control is the engine-wide guardrail: one workflow per namespace and task
-// queue (ID activities.ControlWorkflowID) holding the kill switch, storm
+// queue (ID ControlWorkflowID(queue)) holding the kill switch, storm
 // detection and the cap on concurrent remediations. Incidents report their
 // opening to it and ask it for a slot before their first mutation; both
 // survive restarts because they live in this workflow's history.
-func Control(ctx workflow.Context, _ activities.ControlInput, carried *ControlState) error {
+func Control(ctx workflow.Context, _ ControlInput, carried *ControlState) error {
 	c := &control{}
 	if carried != nil {
 		c.st = *carried
@@ -153,8 +120,8 @@ func Control(ctx workflow.Context, _ activities.ControlInput, carried *ControlSt
 	}); err != nil {
 		return fmt.Errorf("register resume: %w", err)
 	}
-	opened := workflow.GetSignalChannel(ctx, activities.ControlSignalOpened)
-	acquire := workflow.GetSignalChannel(ctx, activities.ControlSignalAcquire)
+	opened := workflow.GetSignalChannel(ctx, signalOpened)
+	acquire := workflow.GetSignalChannel(ctx, signalSlotAcquire)
 	release := workflow.GetSignalChannel(ctx, signalSlotRelease)
 	handled := 0
 	for {
@@ -180,17 +147,17 @@ func Control(ctx workflow.Context, _ activities.ControlInput, carried *ControlSt
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && c.escalating == 0 }); err != nil {
 				return err
 			}
-			return workflow.NewContinueAsNewError(ctx, Control, activities.ControlInput{}, &c.st)
+			return workflow.NewContinueAsNewError(ctx, Control, ControlInput{}, &c.st)
 		}
 		tctx, cancel := workflow.WithCancel(ctx)
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(opened, func(ch workflow.ReceiveChannel, _ bool) {
-			var r activities.OpenedReport
+			var r OpenedReport
 			ch.Receive(ctx, &r)
 			c.opened(ctx, r)
 		})
 		sel.AddReceive(acquire, func(ch workflow.ReceiveChannel, _ bool) {
-			var r activities.SlotRequest
+			var r SlotRequest
 			ch.Receive(ctx, &r)
 			c.enqueue(ctx, r)
 		})
@@ -309,7 +276,7 @@ func (c *control) nextDeadline(ctx workflow.Context) (time.Duration, bool) {
 
 // opened counts a new incident and starts storm mode when the threshold is
 // crossed.
-func (c *control) opened(ctx workflow.Context, r activities.OpenedReport) {
+func (c *control) opened(ctx workflow.Context, r OpenedReport) {
 	c.st.Settings = r.Settings
 	now := workflow.Now(ctx)
 	for _, inc := range c.st.Recent {
@@ -427,7 +394,7 @@ func (c *control) escalateStorm(ctx workflow.Context, s *StormRecord, ended bool
 		c.escalating++
 		workflow.Go(ctx, func(ctx workflow.Context) {
 			defer func() { c.escalating--; c.wake.SendAsync(struct{}{}) }()
-			err := workflow.ExecuteActivity(activities.Notify(ctx), esc.Escalate, escalate.Input{Escalation: e, Step: step}).Get(ctx, nil)
+			err := workflow.ExecuteActivity(notifyOpts(ctx), esc.Escalate, escalate.Input{Escalation: e, Step: step}).Get(ctx, nil)
 			er := incident.EscalationRecord{Sink: step.Sink, Reason: reason, At: workflow.Now(ctx), Attempts: 1, Delivered: err == nil}
 			if err != nil {
 				er.Error = errorMessage(err)
@@ -439,14 +406,14 @@ func (c *control) escalateStorm(ctx workflow.Context, s *StormRecord, ended bool
 		c.escalating++
 		workflow.Go(ctx, func(ctx workflow.Context) {
 			defer func() { c.escalating--; c.wake.SendAsync(struct{}{}) }()
-			_ = workflow.ExecuteActivity(activities.Notify(ctx), esc.Resolve,
+			_ = workflow.ExecuteActivity(notifyOpts(ctx), esc.Resolve,
 				escalate.ResolveInput{IncidentID: s.ID, Services: []string{set.StormPagerDutyService}}).Get(ctx, nil)
 		})
 	}
 }
 
 // enqueue queues a slot request; grant answers it.
-func (c *control) enqueue(ctx workflow.Context, r activities.SlotRequest) {
+func (c *control) enqueue(ctx workflow.Context, r SlotRequest) {
 	c.st.Settings = r.Settings
 	for _, h := range c.st.Holders {
 		if h.Request.IncidentID == r.IncidentID && h.Request.RunID == r.RunID {
@@ -523,7 +490,7 @@ func (c *control) revokeAll(ctx workflow.Context, why string) {
 	}
 }
 
-func (c *control) answer(ctx workflow.Context, r activities.SlotRequest, p Permit) bool {
+func (c *control) answer(ctx workflow.Context, r SlotRequest, p Permit) bool {
 	err := workflow.SignalExternalWorkflow(ctx, r.WorkflowID, r.RunID, signalPermit, p).Get(ctx, nil)
 	if err != nil {
 		workflow.GetLogger(ctx).Warn("slot answer not delivered", "incident", r.IncidentID, "err", err)

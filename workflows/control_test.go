@@ -11,7 +11,6 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/firebreak-dev/firebreak/activities"
 	"github.com/firebreak-dev/firebreak/escalate"
 )
 
@@ -54,15 +53,15 @@ func newControlEnv(t *testing.T) *controlEnv {
 
 func (c *controlEnv) at(d time.Duration, f func()) { c.RegisterDelayedCallback(f, d) }
 
-func (c *controlEnv) opened(id string, set activities.ControlSettings) func() {
+func (c *controlEnv) opened(id string, set ControlSettings) func() {
 	return func() {
-		c.SignalWorkflow(activities.ControlSignalOpened, activities.OpenedReport{IncidentID: id, WorkflowID: id, RunID: "r", Runbook: "rb", Summary: "service=" + id, Settings: set})
+		c.SignalWorkflow(signalOpened, OpenedReport{IncidentID: id, WorkflowID: id, RunID: "r", Runbook: "rb", Summary: "service=" + id, Settings: set})
 	}
 }
 
-func (c *controlEnv) acquire(id string, set activities.ControlSettings) func() {
+func (c *controlEnv) acquire(id string, set ControlSettings) func() {
 	return func() {
-		c.SignalWorkflow(activities.ControlSignalAcquire, activities.SlotRequest{IncidentID: id, WorkflowID: id, RunID: "r", Runbook: "rb", Lease: time.Hour, Settings: set})
+		c.SignalWorkflow(signalSlotAcquire, SlotRequest{IncidentID: id, WorkflowID: id, RunID: "r", Runbook: "rb", Lease: time.Hour, Settings: set})
 	}
 }
 
@@ -72,7 +71,7 @@ func (c *controlEnv) release(id string) func() {
 
 func (c *controlEnv) run() {
 	c.t.Helper()
-	c.ExecuteWorkflow(ControlWorkflowName, activities.ControlInput{}, (*ControlState)(nil))
+	c.ExecuteWorkflow(ControlWorkflowName, ControlInput{}, (*ControlState)(nil))
 	if !c.IsWorkflowCompleted() {
 		c.t.Fatal("the control workflow did not end once idle")
 	}
@@ -87,7 +86,7 @@ func (c *controlEnv) run() {
 // refused, and the storm ends after the quiet period.
 func TestControlStorm(t *testing.T) {
 	c := newControlEnv(t)
-	set := activities.ControlSettings{StormThreshold: 3, StormWindow: time.Minute, StormQuiet: 2 * time.Minute, StormSlackChannel: "#incidents"}
+	set := ControlSettings{StormThreshold: 3, StormWindow: time.Minute, StormQuiet: 2 * time.Minute, StormSlackChannel: "#incidents"}
 	for i, id := range []string{"a", "b", "c", "d", "e", "f"} {
 		c.at(time.Duration(i+1)*time.Second, c.opened(id, set))
 	}
@@ -147,7 +146,7 @@ func TestControlStorm(t *testing.T) {
 // holders and refuses the queue at once; resume lets new requests through.
 func TestControlPauseAndCap(t *testing.T) {
 	c := newControlEnv(t)
-	set := activities.ControlSettings{MaxConcurrent: 1}
+	set := ControlSettings{MaxConcurrent: 1}
 	c.at(time.Second, c.acquire("a", set))   // granted
 	c.at(2*time.Second, c.acquire("b", set)) // waits: cap 1
 	c.at(3*time.Second, c.release("a"))      // b granted

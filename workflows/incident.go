@@ -12,7 +12,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/firebreak-dev/firebreak/activities"
 	"github.com/firebreak-dev/firebreak/diagnose"
 	"github.com/firebreak-dev/firebreak/escalate"
 	"github.com/firebreak-dev/firebreak/internal/incident"
@@ -26,8 +25,8 @@ var (
 	diag   *diagnose.Activities
 	rem    *remediate.Activities
 	esc    *escalate.Activities
-	rec    *activities.Recorder
-	permit *activities.Permits
+	rec    *Recorder
+	permit *Permits
 )
 
 // incidentRun is one execution of the Incident workflow: the parsed runbook,
@@ -117,15 +116,25 @@ func Incident(ctx workflow.Context, in Input) (incident.State, error) {
 // incident opened, in the background: nothing waits for it.
 func (r *incidentRun) reportOpened(ctx workflow.Context) {
 	info := workflow.GetInfo(ctx)
-	rep := activities.OpenedReport{
+	rep := OpenedReport{
 		IncidentID: r.in.IncidentID, WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
 		Runbook: r.in.Runbook.Name, Summary: alertSummary(r.in.Alert), Settings: r.in.Settings.Control,
 	}
 	workflow.Go(ctx, func(ctx workflow.Context) {
-		if err := workflow.ExecuteActivity(activities.Mutate(ctx), permit.ReportOpened, rep).Get(ctx, nil); err != nil {
+		if err := workflow.ExecuteActivity(mutateOpts(ctx), permit.ReportOpened, rep).Get(ctx, nil); err != nil {
 			r.timeline(ctx, "guardrail", "could not report to the control workflow (storm detection): "+errorMessage(err))
 		}
 	})
+}
+
+// controlWorkflowID is the ID of the Control workflow of this incident's
+// task queue. Incidents started while every queue shared one ID keep
+// releasing their slot there when replayed.
+func (r *incidentRun) controlWorkflowID(ctx workflow.Context) string {
+	if workflow.GetVersion(ctx, "control-per-task-queue", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return legacyControlWorkflowID
+	}
+	return ControlWorkflowID(workflow.GetInfo(ctx).TaskQueueName)
 }
 
 // halted says why this incident must not mutate anything now, or "": the
@@ -292,7 +301,7 @@ func (r *incidentRun) run(ctx workflow.Context) outcome {
 // diagnose runs every diagnose block in order and returns why diagnosis
 // failed, or "". A runbook never acts on partial evidence.
 func (r *incidentRun) diagnose(ctx workflow.Context) string {
-	qctx := activities.Query(ctx)
+	qctx := queryOpts(ctx)
 	for _, d := range r.rb.Diagnoses {
 		if d.Kubernetes != nil {
 			if failed := r.diagnoseKube(ctx, d); failed != "" {
@@ -376,11 +385,11 @@ func (r *incidentRun) acquire(ctx workflow.Context, plans []actionPlan, m *runbo
 			rel := Release{IncidentID: r.in.IncidentID, ActedAt: r.acted}
 			// Best effort: a ledger that never hears the release frees the
 			// target when the lease ends.
-			_ = workflow.SignalExternalWorkflow(ctx, activities.TargetWorkflowID(t), "", signalRelease, rel).Get(ctx, nil)
+			_ = workflow.SignalExternalWorkflow(ctx, TargetWorkflowID(t), "", signalRelease, rel).Get(ctx, nil)
 		}
 		held = nil
 		if slot {
-			_ = workflow.SignalExternalWorkflow(ctx, activities.ControlWorkflowID, "", signalSlotRelease, r.in.IncidentID).Get(ctx, nil)
+			_ = workflow.SignalExternalWorkflow(ctx, r.controlWorkflowID(ctx), "", signalSlotRelease, r.in.IncidentID).Get(ctx, nil)
 			slot = false
 		}
 	}
@@ -404,9 +413,9 @@ func (r *incidentRun) acquire(ctx workflow.Context, plans []actionPlan, m *runbo
 		}
 	}
 	if r.control {
-		req := activities.SlotRequest{IncidentID: r.in.IncidentID, WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
+		req := SlotRequest{IncidentID: r.in.IncidentID, WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
 			Runbook: r.rb.Name, Lease: lease, Settings: r.in.Settings.Control}
-		if err := workflow.ExecuteActivity(activities.Mutate(ctx), permit.RequestSlot, req).Get(ctx, nil); err != nil {
+		if err := workflow.ExecuteActivity(mutateOpts(ctx), permit.RequestSlot, req).Get(ctx, nil); err != nil {
 			return nil, "guardrails: could not reach the control workflow: " + errorMessage(err)
 		}
 		p, ok := await(ControlTarget, timeout)
@@ -422,11 +431,11 @@ func (r *incidentRun) acquire(ctx workflow.Context, plans []actionPlan, m *runbo
 		slot = true
 	}
 	for _, t := range targets {
-		req := activities.PermitRequest{
+		req := PermitRequest{
 			Target: t, IncidentID: r.in.IncidentID, WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
 			Runbook: r.rb.Name, Cooldown: g.Cooldown, MaxActions: g.MaxActions, Window: g.Window, Lease: lease, NoWait: noWait,
 		}
-		if err := workflow.ExecuteActivity(activities.Mutate(ctx), permit.RequestPermit, req).Get(ctx, nil); err != nil {
+		if err := workflow.ExecuteActivity(mutateOpts(ctx), permit.RequestPermit, req).Get(ctx, nil); err != nil {
 			release()
 			return nil, fmt.Sprintf("guardrails: could not reach the ledger of %s: %s", t, errorMessage(err))
 		}
@@ -466,7 +475,7 @@ func (r *incidentRun) verify(ctx workflow.Context, m *runbooks.Remediation) outc
 	for {
 		now := workflow.Now(ctx)
 		var res diagnose.QueryResult
-		err := workflow.ExecuteActivity(activities.Query(ctx), diag.PromQuery, diagnose.QueryInput{Query: query}).Get(ctx, &res)
+		err := workflow.ExecuteActivity(queryOpts(ctx), diag.PromQuery, diagnose.QueryInput{Query: query}).Get(ctx, &res)
 		check := incident.CheckRecord{Query: query, Value: res.Value, Found: res.Found, At: now}
 		if err != nil {
 			check.Error = errorMessage(err)
@@ -564,7 +573,7 @@ func (r *incidentRun) escalateStep(ctx workflow.Context, step runbooks.Escalatio
 		e := escalate.Escalation{IncidentID: r.in.IncidentID, Runbook: r.in.Runbook.Name, Reason: reason, Level: level,
 			Record: r.st, TimelineURL: r.in.Settings.TimelineURL}
 		in := escalate.Input{Escalation: e, Step: escalate.Step{Sink: step.Sink, Channel: step.Channel, Service: step.Service, Severity: step.Severity, Thread: r.st.Slack}}
-		err := workflow.ExecuteActivity(activities.Deliver(ctx), esc.Escalate, in).Get(ctx, nil)
+		err := workflow.ExecuteActivity(deliverOpts(ctx), esc.Escalate, in).Get(ctx, nil)
 		rec := &r.st.Escalations[i]
 		rec.Attempts, rec.At = attempt, workflow.Now(ctx)
 		if err == nil {
@@ -596,7 +605,7 @@ func (r *incidentRun) escalateOnce(ctx workflow.Context, step runbooks.Escalatio
 	e := escalate.Escalation{IncidentID: r.in.IncidentID, Runbook: r.in.Runbook.Name, Reason: reason, Level: level,
 		Record: r.st, TimelineURL: r.in.Settings.TimelineURL}
 	in := escalate.Input{Escalation: e, Step: escalate.Step{Sink: step.Sink}}
-	err := workflow.ExecuteActivity(activities.Notify(ctx), esc.Escalate, in).Get(ctx, nil)
+	err := workflow.ExecuteActivity(notifyOpts(ctx), esc.Escalate, in).Get(ctx, nil)
 	er := incident.EscalationRecord{Sink: step.Sink, Reason: reason, At: workflow.Now(ctx), Attempts: 1, Delivered: err == nil}
 	if err != nil {
 		er.Error = errorMessage(err)
@@ -610,7 +619,7 @@ func (r *incidentRun) finish(ctx workflow.Context, out outcome) (incident.State,
 	r.st.Outcome, r.st.Reason = out.kind, out.reason
 	r.st.OutcomeAt = workflow.Now(ctx)
 	r.event(ctx, "outcome", out.kind+": "+out.reason)
-	_ = workflow.ExecuteLocalActivity(activities.Record(ctx), rec.RecordOutcome, activities.OutcomeEvent{
+	_ = workflow.ExecuteLocalActivity(recordOpts(ctx), rec.RecordOutcome, OutcomeEvent{
 		Runbook: r.in.Runbook.Name, Outcome: out.kind, AlertStartsAt: r.in.Alert.StartsAt, At: r.st.OutcomeAt,
 	}).Get(ctx, nil)
 	if out.kind != incident.OutcomeStopped && !r.resolved {
@@ -628,7 +637,7 @@ func (r *incidentRun) finish(ctx workflow.Context, out outcome) (incident.State,
 		}
 	}
 	if len(r.paged) > 0 && (r.resolved || out.kind == incident.OutcomeResolved) {
-		err := workflow.ExecuteActivity(activities.Notify(ctx), esc.Resolve, escalate.ResolveInput{IncidentID: r.in.IncidentID, Services: r.paged}).Get(ctx, nil)
+		err := workflow.ExecuteActivity(notifyOpts(ctx), esc.Resolve, escalate.ResolveInput{IncidentID: r.in.IncidentID, Services: r.paged}).Get(ctx, nil)
 		if err != nil {
 			r.event(ctx, "escalate", "resolving the page failed: "+errorMessage(err))
 		} else {
@@ -691,7 +700,7 @@ func (r *incidentRun) recordAction(ctx workflow.Context, kind, result string) {
 	if first {
 		r.st.FirstActionAt = now
 	}
-	_ = workflow.ExecuteLocalActivity(activities.Record(ctx), rec.RecordAction, activities.ActionEvent{
+	_ = workflow.ExecuteLocalActivity(recordOpts(ctx), rec.RecordAction, ActionEvent{
 		Runbook: r.in.Runbook.Name, Kind: kind, Result: result, First: first, AlertStartsAt: r.in.Alert.StartsAt, At: now,
 	}).Get(ctx, nil)
 }

@@ -16,7 +16,6 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/firebreak-dev/firebreak/activities"
 	"github.com/firebreak-dev/firebreak/diagnose"
 	"github.com/firebreak-dev/firebreak/escalate"
 	"github.com/firebreak-dev/firebreak/internal/incident"
@@ -56,10 +55,10 @@ type env struct {
 	sets        []remediate.PoolSetInput
 	// prom answers PromQuery; permit answers RequestPermit. Tests swap them.
 	prom   func(diagnose.QueryInput) (diagnose.QueryResult, error)
-	permit func(activities.PermitRequest) Permit
+	permit func(PermitRequest) Permit
 	// slot answers RequestSlot (the Control workflow); opened counts
 	// ReportOpened calls.
-	slot   func(activities.SlotRequest) Permit
+	slot   func(SlotRequest) Permit
 	opened int
 }
 
@@ -77,14 +76,14 @@ func healthyProm(in diagnose.QueryInput) (diagnose.QueryResult, error) {
 func newEnv(t *testing.T) *env {
 	var s testsuite.WorkflowTestSuite
 	e := &env{TestWorkflowEnvironment: s.NewTestWorkflowEnvironment(), prom: healthyProm,
-		permit: func(req activities.PermitRequest) Permit { return Permit{Target: req.Target, Granted: true} },
-		slot:   func(activities.SlotRequest) Permit { return Permit{Target: ControlTarget, Granted: true} }}
+		permit: func(req PermitRequest) Permit { return Permit{Target: req.Target, Granted: true} },
+		slot:   func(SlotRequest) Permit { return Permit{Target: ControlTarget, Granted: true} }}
 	e.RegisterWorkflowWithOptions(Incident, workflow.RegisterOptions{Name: IncidentWorkflowName})
 	e.RegisterActivity(&diagnose.Activities{})
 	e.RegisterActivity(&remediate.Activities{})
 	e.RegisterActivity(&escalate.Activities{})
-	e.RegisterActivity(&activities.Recorder{})
-	e.RegisterActivity(&activities.Permits{})
+	e.RegisterActivity(&Recorder{})
+	e.RegisterActivity(&Permits{})
 	e.OnActivity("PromQuery", mock.Anything, mock.Anything).Return(func(_ context.Context, in diagnose.QueryInput) (diagnose.QueryResult, error) {
 		return e.prom(in)
 	}).Maybe()
@@ -97,18 +96,18 @@ func newEnv(t *testing.T) *env {
 		e.escalations = append(e.escalations, in)
 		return nil
 	}).Maybe()
-	e.OnActivity("RequestPermit", mock.Anything, mock.Anything).Return(func(_ context.Context, req activities.PermitRequest) error {
+	e.OnActivity("RequestPermit", mock.Anything, mock.Anything).Return(func(_ context.Context, req PermitRequest) error {
 		p := e.permit(req)
 		e.RegisterDelayedCallback(func() { e.SignalWorkflow(signalPermit, p) }, time.Millisecond)
 		return nil
 	}).Maybe()
 	e.RegisterActivity(&diagnose.KubeActivities{})
 	e.RegisterActivity(&remediate.KubeActivities{})
-	e.OnActivity("ReportOpened", mock.Anything, mock.Anything).Return(func(context.Context, activities.OpenedReport) error {
+	e.OnActivity("ReportOpened", mock.Anything, mock.Anything).Return(func(context.Context, OpenedReport) error {
 		e.opened++
 		return nil
 	}).Maybe()
-	e.OnActivity("RequestSlot", mock.Anything, mock.Anything).Return(func(_ context.Context, req activities.SlotRequest) error {
+	e.OnActivity("RequestSlot", mock.Anything, mock.Anything).Return(func(_ context.Context, req SlotRequest) error {
 		p := e.slot(req)
 		e.RegisterDelayedCallback(func() { e.SignalWorkflow(signalPermit, p) }, time.Millisecond)
 		return nil
@@ -250,7 +249,7 @@ func TestIncidentNeverMutates(t *testing.T) {
 				return Input{IncidentID: "x", Runbook: pinned(t, "pool.hcl"), Alert: firing()}
 			},
 			setup: func(e *env) {
-				e.slot = func(activities.SlotRequest) Permit {
+				e.slot = func(SlotRequest) Permit {
 					return Permit{Target: ControlTarget, Reason: "automation is paused (kill switch) by alice"}
 				}
 			},
@@ -263,7 +262,7 @@ func TestIncidentNeverMutates(t *testing.T) {
 				return Input{IncidentID: "x", Runbook: pinned(t, "pool.hcl"), Alert: firing()}
 			},
 			setup: func(e *env) {
-				e.permit = func(req activities.PermitRequest) Permit {
+				e.permit = func(req PermitRequest) Permit {
 					e.SignalWorkflow(signalRevoke, Revoke{Reason: "automation is paused (kill switch) by bob"})
 					return Permit{Target: req.Target, Granted: true}
 				}
@@ -277,7 +276,7 @@ func TestIncidentNeverMutates(t *testing.T) {
 				return Input{IncidentID: "x", Runbook: pinned(t, "pool.hcl"), Alert: firing()}
 			},
 			setup: func(e *env) {
-				e.slot = func(activities.SlotRequest) Permit {
+				e.slot = func(SlotRequest) Permit {
 					e.SignalWorkflow(signalStorm, StormNotice{StormID: "storm/1", Reason: "storm mode"})
 					return Permit{Target: ControlTarget, Reason: "storm mode since ..."}
 				}
@@ -346,7 +345,7 @@ func resolveDuringDiagnosis(e *env) {
 }
 
 func permitRefused(e *env) {
-	e.permit = func(req activities.PermitRequest) Permit {
+	e.permit = func(req PermitRequest) Permit {
 		return Permit{Target: req.Target, Reason: req.Target + " is in cooldown until later"}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 )
 
 // TestReplayRecordedHistories replays histories recorded from real runs
@@ -27,9 +26,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
-			r.RegisterWorkflowWithOptions(Incident, workflow.RegisterOptions{Name: IncidentWorkflowName})
-			r.RegisterWorkflowWithOptions(Target, workflow.RegisterOptions{Name: TargetWorkflowName})
-			r.RegisterWorkflowWithOptions(Control, workflow.RegisterOptions{Name: ControlWorkflowName})
+			Register(r)
 			err := r.ReplayWorkflowHistoryFromJSONFile(nil, f)
 			mustFail := strings.HasSuffix(f, ".nondeterministic.json")
 			switch {

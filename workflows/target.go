@@ -6,30 +6,16 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/firebreak-dev/firebreak/activities"
 )
-
-// Permit is a target ledger's answer to an incident's request.
-type Permit struct {
-	Target  string
-	Granted bool
-	Reason  string
-}
-
-// Release returns a permit, with the times at which the holder acted.
-type Release struct {
-	IncidentID string
-	ActedAt    []time.Time
-}
 
 // TargetState is the durable memory of one target: who holds it, who waits,
 // and when it was last changed. It survives restarts because it lives in
 // the ledger's history, and continue-as-new carries it forward.
 type TargetState struct {
 	Target    string
-	Holder    *activities.PermitRequest
+	Holder    *PermitRequest
 	HeldSince time.Time
-	Queue     []activities.PermitRequest
+	Queue     []PermitRequest
 	// Actions are the times of actions taken on the target, newest last,
 	// trimmed to the longest window any request asked about.
 	Actions []time.Time
@@ -50,12 +36,12 @@ const targetIdleGrace = time.Minute
 // a permit while the target is in cooldown or its action budget for the
 // window is spent. Guardrails therefore hold across runbooks, incidents and
 // worker restarts, not just inside one process.
-func Target(ctx workflow.Context, in activities.TargetInput, carried *TargetState) error {
+func Target(ctx workflow.Context, in TargetInput, carried *TargetState) error {
 	st := TargetState{Target: in.Target}
 	if carried != nil {
 		st = *carried
 	}
-	acquire := workflow.GetSignalChannel(ctx, activities.TargetSignalAcquire)
+	acquire := workflow.GetSignalChannel(ctx, signalAcquire)
 	release := workflow.GetSignalChannel(ctx, signalRelease)
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (TargetState, error) { return st, nil }); err != nil {
 		return fmt.Errorf("register target query: %w", err)
@@ -77,7 +63,7 @@ func Target(ctx workflow.Context, in activities.TargetInput, carried *TargetStat
 		tctx, cancel := workflow.WithCancel(ctx)
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(acquire, func(c workflow.ReceiveChannel, _ bool) {
-			var req activities.PermitRequest
+			var req PermitRequest
 			c.Receive(ctx, &req)
 			st.enqueue(ctx, req)
 		})
@@ -117,7 +103,7 @@ func Target(ctx workflow.Context, in activities.TargetInput, carried *TargetStat
 	}
 }
 
-func (st *TargetState) enqueue(ctx workflow.Context, req activities.PermitRequest) {
+func (st *TargetState) enqueue(ctx workflow.Context, req PermitRequest) {
 	if keep := max(req.Cooldown, req.Window); keep > st.Retain {
 		st.Retain = keep
 	}
@@ -179,7 +165,7 @@ func (st *TargetState) grant(ctx workflow.Context) {
 }
 
 // refusal says why req may not act now, or "".
-func (st *TargetState) refusal(req activities.PermitRequest, now time.Time) string {
+func (st *TargetState) refusal(req PermitRequest, now time.Time) string {
 	if n := len(st.Actions); n > 0 && req.Cooldown > 0 {
 		if until := st.Actions[n-1].Add(req.Cooldown); now.Before(until) {
 			return fmt.Sprintf("%s is in cooldown until %s (last action %s ago, cooldown %s)",
@@ -209,7 +195,7 @@ func (st *TargetState) trim(now time.Time) {
 }
 
 // answer signals the requester; false when it no longer exists.
-func (st *TargetState) answer(ctx workflow.Context, req activities.PermitRequest, p Permit) bool {
+func (st *TargetState) answer(ctx workflow.Context, req PermitRequest, p Permit) bool {
 	err := workflow.SignalExternalWorkflow(ctx, req.WorkflowID, req.RunID, signalPermit, p).Get(ctx, nil)
 	if err != nil {
 		workflow.GetLogger(ctx).Warn("permit answer not delivered", "target", st.Target, "incident", req.IncidentID, "err", err)

@@ -9,7 +9,6 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/firebreak-dev/firebreak/activities"
 )
 
 // TestTargetLedger drives the per-target ledger through the guardrails it
@@ -37,12 +36,12 @@ func TestTargetLedger(t *testing.T) {
 			return nil
 		})
 
-	req := func(id string) activities.PermitRequest {
-		return activities.PermitRequest{Target: "pgbouncer/admin/demo", IncidentID: id, WorkflowID: id, Runbook: "pool",
+	req := func(id string) PermitRequest {
+		return PermitRequest{Target: "pgbouncer/admin/demo", IncidentID: id, WorkflowID: id, Runbook: "pool",
 			Cooldown: 10 * time.Minute, MaxActions: 2, Window: time.Hour, Lease: 20 * time.Minute}
 	}
 	at := func(d time.Duration, f func()) { env.RegisterDelayedCallback(f, d) }
-	acquire := func(id string) func() { return func() { env.SignalWorkflow(activities.TargetSignalAcquire, req(id)) } }
+	acquire := func(id string) func() { return func() { env.SignalWorkflow(signalAcquire, req(id)) } }
 	release := func(id string, acted ...time.Duration) func() {
 		return func() {
 			var times []time.Time
@@ -64,7 +63,7 @@ func TestTargetLedger(t *testing.T) {
 	// e never releases: its 20m lease frees the target for f.
 	at(71*time.Minute, acquire("f"))
 
-	env.ExecuteWorkflow(TargetWorkflowName, activities.TargetInput{Target: "pgbouncer/admin/demo"}, (*TargetState)(nil))
+	env.ExecuteWorkflow(TargetWorkflowName, TargetInput{Target: "pgbouncer/admin/demo"}, (*TargetState)(nil))
 	if !env.IsWorkflowCompleted() {
 		t.Fatal("the ledger did not end once nothing was held or remembered")
 	}
@@ -114,15 +113,15 @@ func TestTargetWithdrawnRequest(t *testing.T) {
 			answers[workflowID]++
 			return nil
 		})
-	req := func(id string) activities.PermitRequest {
-		return activities.PermitRequest{Target: "kubernetes/deployment/shop/api", IncidentID: id, WorkflowID: id, Runbook: "rb",
+	req := func(id string) PermitRequest {
+		return PermitRequest{Target: "kubernetes/deployment/shop/api", IncidentID: id, WorkflowID: id, Runbook: "rb",
 			MaxActions: 10, Window: time.Hour, Lease: 20 * time.Minute}
 	}
-	env.RegisterDelayedCallback(func() { env.SignalWorkflow(activities.TargetSignalAcquire, req("a")) }, 0)
-	env.RegisterDelayedCallback(func() { env.SignalWorkflow(activities.TargetSignalAcquire, req("b")) }, time.Second)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(signalAcquire, req("a")) }, 0)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(signalAcquire, req("b")) }, time.Second)
 	env.RegisterDelayedCallback(func() { env.SignalWorkflow(signalRelease, Release{IncidentID: "b"}) }, 5*time.Minute)
 	env.RegisterDelayedCallback(func() { env.SignalWorkflow(signalRelease, Release{IncidentID: "a"}) }, 6*time.Minute)
-	env.ExecuteWorkflow(TargetWorkflowName, activities.TargetInput{Target: "kubernetes/deployment/shop/api"}, (*TargetState)(nil))
+	env.ExecuteWorkflow(TargetWorkflowName, TargetInput{Target: "kubernetes/deployment/shop/api"}, (*TargetState)(nil))
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/firebreak-dev/firebreak/activities"
 	"github.com/firebreak-dev/firebreak/internal/config"
 	"github.com/firebreak-dev/firebreak/runbooks"
+	"github.com/firebreak-dev/firebreak/workflows"
 )
 
 // TestEngineOptions: the configuration's cluster and guardrails reach the
@@ -47,7 +47,7 @@ guardrails {
 	if o.Kube == nil || cluster == nil || cluster.Context != "lab" || cluster.Server != "https://lab.k8s.internal:6443" {
 		t.Errorf("kube client %v, cluster %+v", o.Kube, cluster)
 	}
-	want := activities.ControlSettings{MaxConcurrent: 3, StormThreshold: 8, StormWindow: time.Minute, StormQuiet: time.Minute}
+	want := workflows.ControlSettings{MaxConcurrent: 3, StormThreshold: 8, StormWindow: time.Minute, StormQuiet: time.Minute}
 	if o.Settings.Control != want {
 		t.Errorf("Settings.Control = %+v, want %+v", o.Settings.Control, want)
 	}

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/firebreak-dev/firebreak/activities"
 	"github.com/firebreak-dev/firebreak/internal/guard"
 	"github.com/firebreak-dev/firebreak/workflows"
 )
@@ -63,9 +62,9 @@ func TestGuardCommands(t *testing.T) {
 	since := time.Date(2026, 5, 4, 3, 2, 1, 0, time.UTC)
 	st := &workflows.ControlState{
 		Storm:    &workflows.StormRecord{ID: "storm/20260504T030201Z", Since: since, LastOpened: since.Add(time.Minute), Count: 25},
-		Holders:  []workflows.SlotHolder{{Request: activities.SlotRequest{IncidentID: "pool/abc", Runbook: "pool"}, Since: since}},
-		Queue:    []activities.SlotRequest{{IncidentID: "pool/def", Runbook: "pool"}},
-		Settings: activities.ControlSettings{MaxConcurrent: 10, StormThreshold: 20, StormWindow: 5 * time.Minute},
+		Holders:  []workflows.SlotHolder{{Request: workflows.SlotRequest{IncidentID: "pool/abc", Runbook: "pool"}, Since: since}},
+		Queue:    []workflows.SlotRequest{{IncidentID: "pool/def", Runbook: "pool"}},
+		Settings: workflows.ControlSettings{MaxConcurrent: 10, StormThreshold: 20, StormWindow: 5 * time.Minute},
 	}
 	api := fakeGuardAPI(t, st)
 	tokenFile := filepath.Join(t.TempDir(), "token")

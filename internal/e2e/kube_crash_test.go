@@ -25,7 +25,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/util/retry"
 
-	"github.com/firebreak-dev/firebreak/activities"
 	"github.com/firebreak-dev/firebreak/internal/devserver/devservertest"
 	"github.com/firebreak-dev/firebreak/internal/engine"
 	"github.com/firebreak-dev/firebreak/internal/incident"
@@ -207,7 +206,7 @@ func TestKubeCrash(t *testing.T) {
 	// is unstuck from the dead worker (see unstick).
 	restart := func() {
 		w.kill()
-		unstick(t, c, srv.Namespace(), activities.ControlWorkflowID)
+		unstick(t, c, srv.Namespace(), workflows.ControlWorkflowID(taskQueue))
 		w.start()
 	}
 
@@ -275,7 +274,7 @@ func TestKubeCrash(t *testing.T) {
 			inside++
 		}
 		restarted := time.Now()
-		unstick(t, c, srv.Namespace(), activities.ControlWorkflowID)
+		unstick(t, c, srv.Namespace(), workflows.ControlWorkflowID(taskQueue))
 		w.start()
 		t.Logf("round %d: %s %s: %s seen started %s after the alert, killed %s later: running %q (and %d retries of earlier incidents); worker back in %s",
 			round, kind.name, r.name, r.target, toStart.Round(time.Millisecond), r.delay.Round(time.Millisecond), act, busy,

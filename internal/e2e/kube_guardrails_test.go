@@ -22,7 +22,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
-	"github.com/firebreak-dev/firebreak/activities"
 	"github.com/firebreak-dev/firebreak/escalate"
 	"github.com/firebreak-dev/firebreak/integrations/pagerduty"
 	"github.com/firebreak-dev/firebreak/internal/devserver/devservertest"
@@ -196,9 +195,9 @@ func (s *kubeScenario) control(t *testing.T, update string, arg any) workflows.C
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	start := s.c.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID: activities.ControlWorkflowID, TaskQueue: s.taskQueue(t),
+		ID: workflows.ControlWorkflowID(s.taskQueue(t)), TaskQueue: s.taskQueue(t),
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, workflows.ControlWorkflowName, activities.ControlInput{})
+	}, workflows.ControlWorkflowName, workflows.ControlInput{})
 	h, err := s.c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,
 		UpdateOptions:          client.UpdateWorkflowOptions{UpdateName: update, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted},
@@ -447,7 +446,7 @@ func TestStormGroupsFiftyServices(t *testing.T) {
 	const services, threshold = 50, 10
 	s := startKubeScenario(t, map[string]string{
 		"svc": scaleRunbook("svc", "ServiceErrors", `    max_actions = 3`),
-	}, workflows.Settings{Control: activities.ControlSettings{
+	}, workflows.Settings{Control: workflows.ControlSettings{
 		StormThreshold: threshold, StormWindow: time.Minute, StormQuiet: 10 * time.Minute, StormPage: true, StormPagerDutyService: "default",
 	}})
 	for i := 0; i < services; i++ {
@@ -467,7 +466,7 @@ func TestStormGroupsFiftyServices(t *testing.T) {
 		states[i] = s.outcome(t, id, 3*time.Minute)
 	}
 	var ctl workflows.ControlState
-	v, err := s.c.QueryWorkflow(context.Background(), activities.ControlWorkflowID, "", workflows.QueryControl)
+	v, err := s.c.QueryWorkflow(context.Background(), workflows.ControlWorkflowID(s.taskQueue(t)), "", workflows.QueryControl)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -477,7 +476,7 @@ func TestStormGroupsFiftyServices(t *testing.T) {
 	if ctl.Storm == nil || ctl.Storm.Count != services {
 		t.Fatalf("control state storm = %+v, want one storm of %d incidents", ctl.Storm, services)
 	}
-	defer recordHistory(t, s.c, activities.ControlWorkflowID, "control-storm", "Escalate")
+	defer recordHistory(t, s.c, workflows.ControlWorkflowID(s.taskQueue(t)), "control-storm", "Escalate")
 	sort.Slice(states, func(i, j int) bool { return states[i].StartedAt.Before(states[j].StartedAt) })
 	acted, grouped := 0, 0
 	for i, st := range states {
@@ -719,7 +718,7 @@ func TestConcurrencyCapAcrossTargets(t *testing.T) {
     log {}
   }
 `),
-	}, workflows.Settings{Control: activities.ControlSettings{MaxConcurrent: 1}})
+	}, workflows.Settings{Control: workflows.ControlSettings{MaxConcurrent: 1}})
 	const n = 4
 	for i := 0; i < n; i++ {
 		s.kube.CreateDeployment(t, s.ns, fmt.Sprintf("api-%d", i), 1, "api:1")

@@ -19,7 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/firebreak-dev/firebreak/activities"
@@ -159,16 +158,14 @@ func (e *Engine) startWorker() error {
 		prom = pc
 	}
 	w := worker.New(e.client, o.TaskQueue, worker.Options{})
-	w.RegisterWorkflowWithOptions(workflows.Incident, workflow.RegisterOptions{Name: workflows.IncidentWorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.Target, workflow.RegisterOptions{Name: workflows.TargetWorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.Control, workflow.RegisterOptions{Name: workflows.ControlWorkflowName})
+	workflows.Register(w)
 	record := &escalate.RecordSink{Path: o.RecordPath, Log: o.Log}
 	activities.Register(w, activities.Set{
 		Diagnose:  &diagnose.Activities{Prom: prom, Log: o.Log},
 		Remediate: &remediate.Activities{Secrets: o.Secrets, Log: o.Log, Timeout: 10 * time.Second},
 		Escalate:  &escalate.Activities{Record: record, Chat: o.Chat, Pager: o.Pager, Log: o.Log},
-		Recorder:  &activities.Recorder{Metrics: e.metrics},
-		Permits:   &activities.Permits{Client: e.client, TaskQueue: o.TaskQueue},
+		Recorder:  &workflows.Recorder{Metrics: e.metrics},
+		Permits:   &workflows.Permits{Client: e.client, TaskQueue: o.TaskQueue},
 		// Always registered: without a cluster they fail as not configured.
 		KubeDiagnose:  &diagnose.KubeActivities{Client: o.Kube, Log: o.Log},
 		KubeRemediate: &remediate.KubeActivities{Client: o.Kube, Log: o.Log},

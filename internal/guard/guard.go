@@ -18,7 +18,6 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/firebreak-dev/firebreak/activities"
 	"github.com/firebreak-dev/firebreak/internal/bearer"
 	"github.com/firebreak-dev/firebreak/internal/metrics"
 	"github.com/firebreak-dev/firebreak/workflows"
@@ -42,7 +41,7 @@ type Options struct {
 	// Settings are the guardrails this engine is configured with. The
 	// control workflow learns its settings from incidents' reports; until
 	// one has reported, the state shows these instead.
-	Settings activities.ControlSettings
+	Settings workflows.ControlSettings
 	Log      *slog.Logger     // nil means slog.Default()
 	Metrics  *metrics.Metrics // where refusals are counted; nil counts nothing
 }
@@ -51,7 +50,7 @@ type Options struct {
 type Service struct {
 	temporal  Temporal
 	taskQueue string
-	settings  activities.ControlSettings
+	settings  workflows.ControlSettings
 	operators *bearer.Operators
 	log       *slog.Logger
 	metrics   *metrics.Metrics
@@ -126,7 +125,7 @@ func (s *Service) update(ctx context.Context, name string, arg any) (workflows.C
 // withSettings fills in the configured settings when no incident has
 // reported any.
 func (s *Service) withSettings(st workflows.ControlState) workflows.ControlState {
-	if st.Settings == (activities.ControlSettings{}) {
+	if st.Settings == (workflows.ControlSettings{}) {
 		st.Settings = s.settings
 	}
 	return st
@@ -135,14 +134,14 @@ func (s *Service) withSettings(st workflows.ControlState) workflows.ControlState
 func (s *Service) updateOnce(ctx context.Context, name string, arg any) (workflows.ControlState, error) {
 	var st workflows.ControlState
 	start := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       activities.ControlWorkflowID,
+		ID:                       workflows.ControlWorkflowID(s.taskQueue),
 		TaskQueue:                s.taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, workflows.ControlWorkflowName, activities.ControlInput{})
+	}, workflows.ControlWorkflowName, workflows.ControlInput{})
 	h, err := s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,
 		UpdateOptions: client.UpdateWorkflowOptions{
-			WorkflowID:   activities.ControlWorkflowID,
+			WorkflowID:   workflows.ControlWorkflowID(s.taskQueue),
 			UpdateName:   name,
 			Args:         []any{arg},
 			WaitForStage: client.WorkflowUpdateStageCompleted,
@@ -161,7 +160,7 @@ func (s *Service) updateOnce(ctx context.Context, name string, arg any) (workflo
 // never mistaken for that.
 func (s *Service) Status(ctx context.Context) (workflows.ControlState, error) {
 	var st workflows.ControlState
-	d, err := s.temporal.DescribeWorkflowExecution(ctx, activities.ControlWorkflowID, "")
+	d, err := s.temporal.DescribeWorkflowExecution(ctx, workflows.ControlWorkflowID(s.taskQueue), "")
 	if err != nil {
 		var nf *serviceerror.NotFound
 		if errors.As(err, &nf) {
@@ -173,7 +172,7 @@ func (s *Service) Status(ctx context.Context) (workflows.ControlState, error) {
 		// It ends only when idle: not paused, no storm, no slot held.
 		return s.withSettings(st), nil
 	}
-	v, err := s.temporal.QueryWorkflow(ctx, activities.ControlWorkflowID, "", workflows.QueryControl)
+	v, err := s.temporal.QueryWorkflow(ctx, workflows.ControlWorkflowID(s.taskQueue), "", workflows.QueryControl)
 	if err != nil {
 		return st, fmt.Errorf("query the control workflow: %w", err)
 	}

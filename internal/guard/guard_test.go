@@ -18,7 +18,6 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/firebreak-dev/firebreak/activities"
 	"github.com/firebreak-dev/firebreak/internal/bearer"
 	"github.com/firebreak-dev/firebreak/internal/devserver/devservertest"
 	"github.com/firebreak-dev/firebreak/internal/metrics"
@@ -52,7 +51,7 @@ func startControl(t *testing.T) client.Client {
 
 func TestPauseResume(t *testing.T) {
 	c := startControl(t)
-	configured := activities.ControlSettings{MaxConcurrent: 7}
+	configured := workflows.ControlSettings{MaxConcurrent: 7}
 	s := New(c, Options{TaskQueue: taskQueue, Settings: configured, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -101,7 +100,7 @@ func TestPauseResume(t *testing.T) {
 
 	// A control workflow that is not running holds no switch: Status says
 	// so without querying it.
-	if err := c.TerminateWorkflow(ctx, activities.ControlWorkflowID, "", "test: end the control workflow"); err != nil {
+	if err := c.TerminateWorkflow(ctx, workflows.ControlWorkflowID(taskQueue), "", "test: end the control workflow"); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := s.Status(ctx); err != nil || st.Paused != nil || st.Storm != nil || len(st.Holders) != 0 {
@@ -120,7 +119,7 @@ func TestPauseResume(t *testing.T) {
 
 func controlRun(t *testing.T, c client.Client) string {
 	t.Helper()
-	d, err := c.DescribeWorkflowExecution(context.Background(), activities.ControlWorkflowID, "")
+	d, err := c.DescribeWorkflowExecution(context.Background(), workflows.ControlWorkflowID(taskQueue), "")
 	if err != nil {
 		t.Fatal(err)
 	}

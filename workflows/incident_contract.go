@@ -1,36 +1,34 @@
-// Package workflows holds firebreak's Temporal workflows: Incident, one per
-// incident, which runs a runbook from diagnosis to its outcome, and Target,
-// the durable per-target ledger that serialises remediations and enforces
-// cooldowns and action budgets across incidents and restarts.
-//
-// Workflow code here is deterministic: it parses the runbook source pinned
-// into its input, reads time only through workflow.Now, waits only on
-// durable timers, and reaches the outside world only through activities.
 package workflows
 
 import (
 	"time"
 
-	"github.com/firebreak-dev/firebreak/activities"
 	"github.com/firebreak-dev/firebreak/internal/incident"
 )
 
-// Names under which the workflows, signals and queries are registered. They
-// are part of the durable contract with running histories: renaming one
-// breaks every incident in flight.
+// The Incident workflow's durable contract: its registered name, the
+// signal intake delivers every notification on, the updates people answer
+// with and the query that reads its record. Renaming one breaks every
+// incident in flight. The workflow ID is the incident ID that intake
+// derives from the runbook and the alert group.
 const (
 	IncidentWorkflowName = "Incident"
-	TargetWorkflowName   = "Target"
 
 	// SignalAlert carries every Alertmanager notification for the incident's
 	// alert group: repeats of a firing alert and its resolution.
 	SignalAlert = "alert"
-	// QueryState returns the incident's live State.
+	// QueryState returns the incident's live State (and a Target's
+	// TargetState: both workflows answer the same query name).
 	QueryState = "state"
+	// UpdateDecide records a person's approve/deny of a pending approval.
+	UpdateDecide = "decide"
+	// UpdateAcknowledge records that a person took the incident: pending
+	// escalation steps stop.
+	UpdateAcknowledge = "acknowledge"
 
-	signalPermit  = "permit"
-	signalAcquire = "acquire"
-	signalRelease = "release"
+	signalPermit = "permit" // Target or Control → incident: a Permit
+	signalRevoke = "revoke" // Control → incident: stop mutating
+	signalStorm  = "storm"  // Control → incident: you are part of a storm
 )
 
 // Input starts an Incident. The runbook is pinned by value: an incident
@@ -67,7 +65,7 @@ type Settings struct {
 	// on concurrent remediations) the incident reports to the Control
 	// workflow. The kill switch itself lives in that workflow, where
 	// `firebreak pause` sets it at run time.
-	Control activities.ControlSettings
+	Control ControlSettings
 	// TimelineURL, when set, links the incident's history in the Temporal
 	// Web UI for escalation records.
 	TimelineURL string
@@ -78,3 +76,33 @@ const (
 	DefaultLinger        = time.Hour
 	DefaultPermitTimeout = 5 * time.Minute
 )
+
+// Decision sources.
+const (
+	ViaSlack = "slack"
+	ViaAPI   = "api"
+)
+
+// DecisionRequest is one person's answer to the pending approval. The
+// receiver authenticates the person (Slack's signed request, or an operator
+// token) before sending it; the workflow checks it against the runbook's
+// allowlist, which only it knows for sure (it is pinned in the incident).
+type DecisionRequest struct {
+	ApprovalID string // "" means the pending one
+	Decision   string // "approve" or "deny"
+	Via        string // ViaSlack or ViaAPI
+	// UserID is the Slack user (ViaSlack).
+	UserID   string
+	UserName string
+	// Group is the allowlisted Slack user group the receiver found the user
+	// in (resolved through Slack's API), when the user is not listed by ID.
+	Group string
+	// Operator is the configured operator who answered (ViaAPI).
+	Operator string
+}
+
+// AckRequest acknowledges an incident.
+type AckRequest struct {
+	By  string
+	Via string
+}
