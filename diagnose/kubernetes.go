@@ -13,30 +13,13 @@ import (
 	"go.temporal.io/sdk/temporal"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/firebreak-dev/firebreak/integrations/kube"
 	"github.com/firebreak-dev/firebreak/internal/logging"
-)
-
-// Application error types of KubeDiagnose; stable strings workflows match
-// on. All are non-retryable.
-const (
-	// ErrTypeKubeInvalidName: the namespace or name is not a valid
-	// Kubernetes name (they come from alert labels); refused before any
-	// API call.
-	ErrTypeKubeInvalidName = "kubernetes-invalid-name"
-	// ErrTypeKubeInvalidInput: an unsupported kind, out-of-range bounds or
-	// a classify pattern that does not compile.
-	ErrTypeKubeInvalidInput = "kubernetes-invalid-input"
-	// ErrTypeKubeNotFound: the target does not exist.
-	ErrTypeKubeNotFound = "kubernetes-not-found"
-	// ErrTypeKubeNotConfigured: the worker has no Kubernetes client.
-	ErrTypeKubeNotConfigured = "kubernetes-not-configured"
 )
 
 // ClassUnknown is the class KubeDiagnose reports when no pattern matches
@@ -180,6 +163,14 @@ type KubeLogs struct {
 // events; get on pods/log). Log failures (no kubelet, a container that
 // never started) become warnings, not errors: diagnosis goes on with what
 // it has.
+//
+// Its failures that retrying cannot fix are non-retryable application
+// errors with the stable types of package kube: kube.ErrTypeInvalidName
+// (the namespace or name, which come from alert labels, is not a valid
+// Kubernetes name; refused before any API call), kube.ErrTypeInvalidInput
+// (an unsupported kind, out-of-range bounds or a classify pattern that
+// does not compile), kube.ErrTypeNotFound (the target does not exist) and
+// kube.ErrTypeNotConfigured (the worker has no Kubernetes client).
 func (a *KubeActivities) KubeDiagnose(ctx context.Context, in KubeDiagnoseInput) (KubeDiagnosis, error) {
 	op := "kubernetes diagnose"
 	kind, patterns, err := validateDiagnose(op, &in)
@@ -188,7 +179,7 @@ func (a *KubeActivities) KubeDiagnose(ctx context.Context, in KubeDiagnoseInput)
 	}
 	op = fmt.Sprintf("%s %s %s/%s", op, strings.ToLower(kind), in.Namespace, in.Name)
 	if a.Client == nil {
-		return KubeDiagnosis{}, temporal.NewNonRetryableApplicationError(op+": no kubernetes cluster is configured", ErrTypeKubeNotConfigured, nil)
+		return KubeDiagnosis{}, temporal.NewNonRetryableApplicationError(op+": no kubernetes cluster is configured", kube.ErrTypeNotConfigured, nil)
 	}
 	d := &KubeDiagnosis{Kind: kind, Namespace: in.Namespace, Name: in.Name, Class: ClassUnknown}
 	var w workload
@@ -553,11 +544,8 @@ func validateDiagnose(op string, in *KubeDiagnoseInput) (string, []namedPattern,
 	default:
 		return "", nil, invalidKubeInput(op, "kind %q is not supported (want Deployment or StatefulSet)", in.Kind)
 	}
-	if errs := validation.IsDNS1123Label(in.Namespace); len(errs) > 0 {
-		return "", nil, invalidKubeName(op, "namespace", in.Namespace, errs)
-	}
-	if errs := validation.IsDNS1123Subdomain(in.Name); len(errs) > 0 {
-		return "", nil, invalidKubeName(op, "name", in.Name, errs)
+	if err := kube.ValidateNamespaced(in.Namespace, kube.WorkloadName, in.Name); err != nil {
+		return "", nil, invalidKubeName(op, err)
 	}
 	switch {
 	case in.LogLines == 0:
@@ -594,26 +582,22 @@ func validateDiagnose(op string, in *KubeDiagnoseInput) (string, []namedPattern,
 }
 
 // kubeError classifies an API error: a missing target is non-retryable,
-// anything else is retried by the retry policy.
+// anything else is retried by the retry policy. Unlike remediation,
+// diagnosis leaves forbidden and rejected requests to the retry policy too.
 func kubeError(op string, err error) error {
-	if apierrors.IsNotFound(err) {
-		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %v", op, err), ErrTypeKubeNotFound, err)
+	if typ, _ := kube.Classify(err); typ == kube.ErrTypeNotFound {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %v", op, err), typ, err)
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }
 
-func invalidKubeName(op, what, value string, errs []string) error {
-	shown := value
-	if len(shown) > 80 {
-		shown = shown[:80] + "..."
-	}
-	return temporal.NewNonRetryableApplicationError(
-		fmt.Sprintf("%s: %s %q (%d bytes) refused before any API call: %s", op, what, shown, len(value), strings.Join(errs, "; ")),
-		ErrTypeKubeInvalidName, nil)
+// invalidKubeName is the refusal of a name kube rejected.
+func invalidKubeName(op string, err error) error {
+	return temporal.NewNonRetryableApplicationError(op+": "+err.Error(), kube.ErrTypeInvalidName, nil)
 }
 
 func invalidKubeInput(op, format string, args ...any) error {
-	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %s", op, fmt.Sprintf(format, args...)), ErrTypeKubeInvalidInput, nil)
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %s", op, fmt.Sprintf(format, args...)), kube.ErrTypeInvalidInput, nil)
 }
 
 // warn records a bounded warning.

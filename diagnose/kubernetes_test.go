@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 
+	"github.com/firebreak-dev/firebreak/integrations/kube"
 	"github.com/firebreak-dev/firebreak/internal/testutil"
 )
 
@@ -181,15 +182,15 @@ func TestKubeDiagnoseErrors(t *testing.T) {
 		in   KubeDiagnoseInput
 		typ  string
 	}{
-		{"missing deployment", KubeDiagnoseInput{Kind: "Deployment", Namespace: ns, Name: "nope"}, ErrTypeKubeNotFound},
-		{"namespace ../", KubeDiagnoseInput{Kind: "Deployment", Namespace: "../x", Name: "shop"}, ErrTypeKubeInvalidName},
-		{"uppercase name", KubeDiagnoseInput{Kind: "Deployment", Namespace: ns, Name: "Shop"}, ErrTypeKubeInvalidName},
-		{"300 characters", KubeDiagnoseInput{Kind: "Deployment", Namespace: ns, Name: strings.Repeat("a", 300)}, ErrTypeKubeInvalidName},
-		{"semicolon", KubeDiagnoseInput{Kind: "Deployment", Namespace: "a;b", Name: "shop"}, ErrTypeKubeInvalidName},
-		{"newline", KubeDiagnoseInput{Kind: "Deployment", Namespace: ns, Name: "shop\n"}, ErrTypeKubeInvalidName},
-		{"daemonset", KubeDiagnoseInput{Kind: "DaemonSet", Namespace: ns, Name: "shop"}, ErrTypeKubeInvalidInput},
-		{"bad pattern", KubeDiagnoseInput{Kind: "Deployment", Namespace: ns, Name: "shop", Classify: map[string]string{"x": "("}}, ErrTypeKubeInvalidInput},
-		{"too many lines", KubeDiagnoseInput{Kind: "Deployment", Namespace: ns, Name: "shop", LogLines: maxLogLines + 1}, ErrTypeKubeInvalidInput},
+		{"missing deployment", KubeDiagnoseInput{Kind: "Deployment", Namespace: ns, Name: "nope"}, kube.ErrTypeNotFound},
+		{"namespace ../", KubeDiagnoseInput{Kind: "Deployment", Namespace: "../x", Name: "shop"}, kube.ErrTypeInvalidName},
+		{"uppercase name", KubeDiagnoseInput{Kind: "Deployment", Namespace: ns, Name: "Shop"}, kube.ErrTypeInvalidName},
+		{"300 characters", KubeDiagnoseInput{Kind: "Deployment", Namespace: ns, Name: strings.Repeat("a", 300)}, kube.ErrTypeInvalidName},
+		{"semicolon", KubeDiagnoseInput{Kind: "Deployment", Namespace: "a;b", Name: "shop"}, kube.ErrTypeInvalidName},
+		{"newline", KubeDiagnoseInput{Kind: "Deployment", Namespace: ns, Name: "shop\n"}, kube.ErrTypeInvalidName},
+		{"daemonset", KubeDiagnoseInput{Kind: "DaemonSet", Namespace: ns, Name: "shop"}, kube.ErrTypeInvalidInput},
+		{"bad pattern", KubeDiagnoseInput{Kind: "Deployment", Namespace: ns, Name: "shop", Classify: map[string]string{"x": "("}}, kube.ErrTypeInvalidInput},
+		{"too many lines", KubeDiagnoseInput{Kind: "Deployment", Namespace: ns, Name: "shop", LogLines: maxLogLines + 1}, kube.ErrTypeInvalidInput},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

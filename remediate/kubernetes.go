@@ -11,47 +11,29 @@ import (
 	"go.temporal.io/sdk/temporal"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
 
+	"github.com/firebreak-dev/firebreak/integrations/kube"
 	"github.com/firebreak-dev/firebreak/internal/logging"
 )
 
-// Application error types of the Kubernetes actions. They are stable
-// strings: workflows and retry policies match on them. All are
-// non-retryable, because retrying cannot change the input, the object's
-// absence or the permissions; a conflict (409) is retried inside the
-// activity, and other API failures are plain errors the retry policy
-// retries.
+// Application error types of the Kubernetes actions besides those of
+// package kube (kube.ErrTypeInvalidName, kube.ErrTypeInvalidInput,
+// kube.ErrTypeNotFound, kube.ErrTypeForbidden, kube.ErrTypeRejected,
+// kube.ErrTypeNotConfigured). They are stable strings: workflows and retry
+// policies match on them. All these are non-retryable, because retrying
+// cannot change the input, the object's absence or the permissions; a
+// conflict (409) is retried inside the activity, and other API failures are
+// plain errors the retry policy retries.
 const (
-	// ErrTypeKubeInvalidName: a namespace, object, container, env var or
-	// key name is not a valid Kubernetes name. Names come from alert
-	// labels, so they are refused before any API call.
-	ErrTypeKubeInvalidName = "kubernetes-invalid-name"
-	// ErrTypeKubeInvalidInput: an input other than a name is out of range
-	// (an unsupported kind, negative replicas, a malformed timestamp, an
-	// oversized value). Refused before any API call.
-	ErrTypeKubeInvalidInput = "kubernetes-invalid-input"
-	// ErrTypeKubeNotFound: the target object (or the named container or
-	// key's object) does not exist.
-	ErrTypeKubeNotFound = "kubernetes-not-found"
-	// ErrTypeKubeForbidden: the API server refused the credentials or the
-	// RBAC role lacks a verb; deploy/rbac.yaml lists what is needed.
-	ErrTypeKubeForbidden = "kubernetes-forbidden"
-	// ErrTypeKubeRejected: the API server rejected the change as invalid
-	// (for example a value that fails the object's validation).
-	ErrTypeKubeRejected = "kubernetes-rejected"
 	// ErrTypeKubeNoPrevious: a rollback found no earlier revision to return
 	// to.
 	ErrTypeKubeNoPrevious = "kubernetes-no-previous-revision"
 	// ErrTypeKubeNoPod: delete-pod found no pod of the target to delete.
 	ErrTypeKubeNoPod = "kubernetes-no-pod"
-	// ErrTypeKubeNotConfigured: the worker has no Kubernetes client.
-	ErrTypeKubeNotConfigured = "kubernetes-not-configured"
 )
 
 // Kinds the workload actions accept. Matching is case-insensitive, so
@@ -104,7 +86,7 @@ func (a *KubeActivities) logger() *slog.Logger { return logging.OrDiscard(a.Log)
 func (a *KubeActivities) client(op string) (kubernetes.Interface, error) {
 	if a.Client == nil {
 		return nil, temporal.NewNonRetryableApplicationError(
-			op+": no kubernetes cluster is configured", ErrTypeKubeNotConfigured, nil)
+			op+": no kubernetes cluster is configured", kube.ErrTypeNotConfigured, nil)
 	}
 	return a.Client, nil
 }
@@ -122,59 +104,36 @@ func validateTarget(op string, t KubeTarget, kinds ...string) (KubeTarget, error
 		return t, invalidInput(op, "kind %q is not supported here (want one of %s)", t.Kind, strings.Join(kinds, ", "))
 	}
 	t.Kind = kind
-	if err := validateNamespaced(op, t.Namespace, "name", t.Name); err != nil {
-		return t, err
+	if err := kube.ValidateNamespaced(t.Namespace, kube.WorkloadName, t.Name); err != nil {
+		return t, invalidName(op, err)
 	}
 	return t, nil
 }
 
-// validateNamespaced checks a namespace (DNS-1123 label) and an object name
-// (DNS-1123 subdomain) before any API call.
-func validateNamespaced(op, namespace, what, name string) error {
-	if errs := validation.IsDNS1123Label(namespace); len(errs) > 0 {
-		return invalidName(op, "namespace", namespace, errs)
-	}
-	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
-		return invalidName(op, what, name, errs)
-	}
-	return nil
-}
-
-// invalidName is the refusal of a name; %q keeps newlines and control
-// characters visible in the message.
-func invalidName(op, what, value string, errs []string) error {
-	shown := value
-	if len(shown) > 80 {
-		shown = shown[:80] + "..."
-	}
-	return temporal.NewNonRetryableApplicationError(
-		fmt.Sprintf("%s: %s %q (%d bytes) refused before any API call: %s", op, what, shown, len(value), strings.Join(errs, "; ")),
-		ErrTypeKubeInvalidName, nil)
+// invalidName is the refusal of a name kube rejected; kube's message quotes
+// it with %q, keeping newlines and control characters visible.
+func invalidName(op string, err error) error {
+	return temporal.NewNonRetryableApplicationError(op+": "+err.Error(), kube.ErrTypeInvalidName, nil)
 }
 
 // invalidInput is the refusal of a non-name input.
 func invalidInput(op, format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError(
-		fmt.Sprintf("%s: %s", op, fmt.Sprintf(format, args...)), ErrTypeKubeInvalidInput, nil)
+		fmt.Sprintf("%s: %s", op, fmt.Sprintf(format, args...)), kube.ErrTypeInvalidInput, nil)
 }
 
-// kubeError classifies an API error: absent objects and refused
-// permissions or changes are non-retryable with stable types; everything
-// else (timeouts, 5xx, connection errors, exhausted conflicts) stays a
-// plain error the retry policy retries.
+// kubeError classifies an API error by kube.Classify: absent objects and
+// refused permissions or changes are non-retryable with stable types;
+// everything else (timeouts, 5xx, connection errors, exhausted conflicts)
+// stays a plain error the retry policy retries. An application error (from
+// a mutate callback) passes through unchanged.
 func kubeError(op string, err error) error {
 	var appErr *temporal.ApplicationError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &appErr):
+	if err == nil || errors.As(err, &appErr) {
 		return err
-	case apierrors.IsNotFound(err):
-		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %v", op, err), ErrTypeKubeNotFound, err)
-	case apierrors.IsForbidden(err), apierrors.IsUnauthorized(err):
-		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %v", op, err), ErrTypeKubeForbidden, err)
-	case apierrors.IsInvalid(err), apierrors.IsBadRequest(err):
-		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %v", op, err), ErrTypeKubeRejected, err)
+	}
+	if typ, retryable := kube.Classify(err); !retryable {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %v", op, err), typ, err)
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }
@@ -264,5 +223,5 @@ func (a *KubeActivities) readDeployment(ctx context.Context, op string, t KubeTa
 // that exists (a container, a key).
 func notFound(op, format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError(
-		fmt.Sprintf("%s: %s", op, fmt.Sprintf(format, args...)), ErrTypeKubeNotFound, nil)
+		fmt.Sprintf("%s: %s", op, fmt.Sprintf(format, args...)), kube.ErrTypeNotFound, nil)
 }

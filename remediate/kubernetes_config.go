@@ -7,8 +7,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/util/retry"
+
+	"github.com/firebreak-dev/firebreak/integrations/kube"
 )
 
 // KubeEnvReadInput names one env var of one container of a workload.
@@ -140,12 +141,12 @@ func validateEnvInput(op string, target KubeTarget, container, name string) (Kub
 		return t, err
 	}
 	if container != "" {
-		if errs := validation.IsDNS1123Label(container); len(errs) > 0 {
-			return t, invalidName(op, "container", container, errs)
+		if err := kube.ValidateName(kube.ContainerName, container); err != nil {
+			return t, invalidName(op, err)
 		}
 	}
-	if errs := validation.IsEnvVarName(name); len(errs) > 0 {
-		return t, invalidName(op, "env var", name, errs)
+	if err := kube.ValidateName(kube.EnvVarName, name); err != nil {
+		return t, invalidName(op, err)
 	}
 	return t, nil
 }
@@ -320,11 +321,11 @@ func (a *KubeActivities) setConfigMapKey(ctx context.Context, op string, want Ku
 
 // validateConfigMapKey checks the namespace, name and key.
 func validateConfigMapKey(op, namespace, name, key string) error {
-	if err := validateNamespaced(op, namespace, "configmap name", name); err != nil {
-		return err
+	if err := kube.ValidateNamespaced(namespace, kube.ConfigMapName, name); err != nil {
+		return invalidName(op, err)
 	}
-	if errs := validation.IsConfigMapKey(key); len(errs) > 0 {
-		return invalidName(op, "configmap key", key, errs)
+	if err := kube.ValidateName(kube.ConfigMapKey, key); err != nil {
+		return invalidName(op, err)
 	}
 	return nil
 }

@@ -11,6 +11,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/firebreak-dev/firebreak/integrations/kube"
 )
 
 // KubeDeletePodReadInput names the workload one of whose pods is deleted.
@@ -87,8 +89,8 @@ func (a *KubeActivities) KubeDeletePodRead(ctx context.Context, in KubeDeletePod
 // with StatefulSets) the result says Deleted=false and no error.
 func (a *KubeActivities) KubeDeletePodApply(ctx context.Context, in KubeDeletePodInput) (KubeDeletePodResult, error) {
 	op := "kubernetes delete pod"
-	if err := validateNamespaced(op, in.Namespace, "pod name", in.Pod); err != nil {
-		return KubeDeletePodResult{}, err
+	if err := kube.ValidateNamespaced(in.Namespace, kube.PodName, in.Pod); err != nil {
+		return KubeDeletePodResult{}, invalidName(op, err)
 	}
 	if in.UID == "" {
 		return KubeDeletePodResult{}, invalidInput(op, "pod %s/%s: no UID given; read the pod first", in.Namespace, in.Pod)

@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/firebreak-dev/firebreak/diagnose"
+	"github.com/firebreak-dev/firebreak/integrations/kube"
 	"github.com/firebreak-dev/firebreak/internal/testutil"
 )
 
@@ -222,8 +223,8 @@ func TestKubeRBACManifestIsSufficient(t *testing.T) {
 		none := &KubeActivities{Client: serviceAccountClient(t, k, other, "nobody")}
 		_, err := runKube[KubeScaleState](t, none, none.KubeScaleRead, KubeScaleReadInput{Target: target})
 		var appErr *temporal.ApplicationError
-		if !errors.As(err, &appErr) || appErr.Type() != ErrTypeKubeForbidden || !appErr.NonRetryable() {
-			t.Fatalf("err = %v, want non-retryable %s", err, ErrTypeKubeForbidden)
+		if !errors.As(err, &appErr) || appErr.Type() != kube.ErrTypeForbidden || !appErr.NonRetryable() {
+			t.Fatalf("err = %v, want non-retryable %s", err, kube.ErrTypeForbidden)
 		}
 	})
 }

@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/retry"
 
+	"github.com/firebreak-dev/firebreak/integrations/kube"
 	"github.com/firebreak-dev/firebreak/internal/testutil"
 )
 
@@ -558,7 +559,7 @@ func setupRoundTrip(t *testing.T, k *testutil.Kube, ns string) {
 
 // TestKubeHostileNamesRefusedBeforeAnyRequest feeds label-derived values
 // into every activity and proves, with a transport that counts requests,
-// that each is refused with ErrTypeKubeInvalidName before the client sends
+// that each is refused with kube.ErrTypeInvalidName before the client sends
 // anything. The client points at a closed port: a request would not even
 // reach a server.
 func TestKubeHostileNamesRefusedBeforeAnyRequest(t *testing.T) {
@@ -626,7 +627,7 @@ func TestKubeHostileNamesRefusedBeforeAnyRequest(t *testing.T) {
 						name = h.value
 					}
 					err := act.call(ns, name)
-					wantAppError(t, err, ErrTypeKubeInvalidName)
+					wantAppError(t, err, kube.ErrTypeInvalidName)
 					if !strings.Contains(err.Error(), field) && !strings.Contains(err.Error(), "name") {
 						t.Errorf("error %q does not say which input was refused", err)
 					}
@@ -640,43 +641,43 @@ func TestKubeHostileNamesRefusedBeforeAnyRequest(t *testing.T) {
 		typ  string
 		call func() error
 	}{
-		{"env var name with =", ErrTypeKubeInvalidName, func() error {
+		{"env var name with =", kube.ErrTypeInvalidName, func() error {
 			_, err := runKube[KubeEnvResult](t, a, a.KubeSetEnvApply, KubeSetEnvInput{Target: KubeTarget{KindDeployment, "shop", "web"}, Name: "A=B", Value: "1"})
 			return err
 		}},
-		{"container uppercase", ErrTypeKubeInvalidName, func() error {
+		{"container uppercase", kube.ErrTypeInvalidName, func() error {
 			_, err := runKube[KubeEnvState](t, a, a.KubeSetEnvRead, KubeEnvReadInput{Target: KubeTarget{KindDeployment, "shop", "web"}, Container: "App", Name: "A"})
 			return err
 		}},
-		{"configmap key ../", ErrTypeKubeInvalidName, func() error {
+		{"configmap key ../", kube.ErrTypeInvalidName, func() error {
 			_, err := runKube[KubeConfigMapState](t, a, a.KubeConfigMapRead, KubeConfigMapKeyInput{Namespace: "shop", Name: "cm", Key: "../x"})
 			return err
 		}},
-		{"unsupported kind", ErrTypeKubeInvalidInput, func() error {
+		{"unsupported kind", kube.ErrTypeInvalidInput, func() error {
 			_, err := runKube[KubeScaleState](t, a, a.KubeScaleRead, KubeScaleReadInput{Target: KubeTarget{"DaemonSet", "shop", "web"}})
 			return err
 		}},
-		{"rollback of a statefulset", ErrTypeKubeInvalidInput, func() error {
+		{"rollback of a statefulset", kube.ErrTypeInvalidInput, func() error {
 			_, err := runKube[KubeRollbackState](t, a, a.KubeRollbackRead, KubeRollbackReadInput{Target: KubeTarget{KindStatefulSet, "shop", "web"}})
 			return err
 		}},
-		{"negative replicas", ErrTypeKubeInvalidInput, func() error {
+		{"negative replicas", kube.ErrTypeInvalidInput, func() error {
 			_, err := runKube[KubeScaleResult](t, a, a.KubeScaleApply, KubeScaleApplyInput{Target: KubeTarget{KindDeployment, "shop", "web"}, Replicas: -1})
 			return err
 		}},
-		{"too many replicas", ErrTypeKubeInvalidInput, func() error {
+		{"too many replicas", kube.ErrTypeInvalidInput, func() error {
 			_, err := runKube[KubeScaleResult](t, a, a.KubeScaleApply, KubeScaleApplyInput{Target: KubeTarget{KindDeployment, "shop", "web"}, Replicas: MaxKubeReplicas + 1})
 			return err
 		}},
-		{"restartedAt not a time", ErrTypeKubeInvalidInput, func() error {
+		{"restartedAt not a time", kube.ErrTypeInvalidInput, func() error {
 			_, err := runKube[KubeRestartResult](t, a, a.KubeRestartApply, KubeRestartApplyInput{Target: KubeTarget{KindDeployment, "shop", "web"}, RestartedAt: "now"})
 			return err
 		}},
-		{"delete pod without uid", ErrTypeKubeInvalidInput, func() error {
+		{"delete pod without uid", kube.ErrTypeInvalidInput, func() error {
 			_, err := runKube[KubeDeletePodResult](t, a, a.KubeDeletePodApply, KubeDeletePodInput{Namespace: "shop", Pod: "web-1"})
 			return err
 		}},
-		{"oversized configmap value", ErrTypeKubeInvalidInput, func() error {
+		{"oversized configmap value", kube.ErrTypeInvalidInput, func() error {
 			_, err := runKube[KubeConfigMapResult](t, a, a.KubeConfigMapApply, KubeConfigMapSetInput{Namespace: "shop", Name: "cm", Key: "k", Value: strings.Repeat("x", maxConfigValueBytes+1)})
 			return err
 		}},
@@ -716,7 +717,7 @@ func TestKubeNotFoundIsNonRetryable(t *testing.T) {
 		}},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) { wantAppError(t, tc.call(), ErrTypeKubeNotFound) })
+		t.Run(tc.name, func(t *testing.T) { wantAppError(t, tc.call(), kube.ErrTypeNotFound) })
 	}
 }
 
