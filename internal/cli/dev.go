@@ -16,6 +16,7 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/config"
 	"github.com/firebreak-dev/firebreak/internal/devserver"
 	"github.com/firebreak-dev/firebreak/internal/engine"
+	"github.com/firebreak-dev/firebreak/internal/kubeclient"
 	"github.com/firebreak-dev/firebreak/internal/metrics"
 	"github.com/firebreak-dev/firebreak/runbooks"
 )
@@ -104,7 +105,7 @@ func runDev(ctx context.Context, args []string, stdio IO) int {
 // engineOptions turns the engine config into engine options, building the
 // Kubernetes, Slack and PagerDuty clients it configures. It returns which
 // cluster the Kubernetes client talks to, or nil when there is none.
-func engineOptions(cfg *config.Config, set *runbooks.Set, log *slog.Logger) (engine.Options, *config.KubeCluster, error) {
+func engineOptions(cfg *config.Config, set *runbooks.Set, log *slog.Logger) (engine.Options, *kubeclient.Cluster, error) {
 	o := engine.Options{
 		TemporalAddress:   cfg.Temporal.Address,
 		Namespace:         cfg.Temporal.Namespace,
@@ -122,10 +123,10 @@ func engineOptions(cfg *config.Config, set *runbooks.Set, log *slog.Logger) (eng
 	o.Settings.DryRun = cfg.Guardrails.DryRun
 	o.Settings.Paused = cfg.Guardrails.Paused
 	o.Settings.Linger = cfg.Incidents.Linger
-	o.Settings.Control = cfg.Guardrails.ControlSettings()
-	var cluster *config.KubeCluster
+	o.Settings.Control = controlSettings(cfg.Guardrails)
+	var cluster *kubeclient.Cluster
 	if cfg.Kubernetes != nil {
-		kube, cl, err := cfg.Kubernetes.Client()
+		kube, cl, err := kubeclient.New(*cfg.Kubernetes)
 		if err != nil {
 			return o, nil, fmt.Errorf("kubernetes: %w", err)
 		}

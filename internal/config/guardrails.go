@@ -4,8 +4,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
-
-	"github.com/firebreak-dev/firebreak/activities"
 )
 
 // Guardrails are global switches that apply over every runbook's own.
@@ -40,21 +38,6 @@ const (
 	DefaultStormIncidents = 20
 	DefaultStormWindow    = 5 * time.Minute
 )
-
-// ControlSettings are the guardrails in the form incidents carry them to
-// the engine-wide Control workflow.
-func (g Guardrails) ControlSettings() activities.ControlSettings {
-	s := activities.ControlSettings{MaxConcurrent: g.MaxConcurrent}
-	if g.Storm.Enabled && g.Storm.Incidents > 0 {
-		s.StormThreshold = g.Storm.Incidents
-		s.StormWindow = g.Storm.Window
-		s.StormQuiet = g.Storm.Quiet
-		s.StormSlackChannel = g.Storm.SlackChannel
-		s.StormPage = g.Storm.PagerDuty
-		s.StormPagerDutyService = g.Storm.PagerDutyService
-	}
-	return s
-}
 
 type rawGuardrails struct {
 	DryRun             *bool     `hcl:"dry_run,optional"`

@@ -3,8 +3,6 @@ package config
 import (
 	"testing"
 	"time"
-
-	"github.com/firebreak-dev/firebreak/activities"
 )
 
 func TestGuardrails(t *testing.T) {
@@ -22,46 +20,39 @@ slack {
 `
 	defaultStorm := Storm{Enabled: true, Incidents: 20, Window: 5 * time.Minute, Quiet: 5 * time.Minute}
 	tests := []struct {
-		name    string
-		src     string
-		want    Guardrails
-		control activities.ControlSettings
+		name string
+		src  string
+		want Guardrails
 	}{
 		{
-			name:    "no block",
-			src:     "",
-			want:    Guardrails{MaxConcurrent: 10, Storm: defaultStorm},
-			control: activities.ControlSettings{MaxConcurrent: 10, StormThreshold: 20, StormWindow: 5 * time.Minute, StormQuiet: 5 * time.Minute},
+			name: "no block",
+			src:  "",
+			want: Guardrails{MaxConcurrent: 10, Storm: defaultStorm},
 		},
 		{
-			name:    "switches only",
-			src:     "guardrails {\n  dry_run = true\n  paused = true\n}\n",
-			want:    Guardrails{DryRun: true, Paused: true, MaxConcurrent: 10, Storm: defaultStorm},
-			control: activities.ControlSettings{MaxConcurrent: 10, StormThreshold: 20, StormWindow: 5 * time.Minute, StormQuiet: 5 * time.Minute},
+			name: "switches only",
+			src:  "guardrails {\n  dry_run = true\n  paused = true\n}\n",
+			want: Guardrails{DryRun: true, Paused: true, MaxConcurrent: 10, Storm: defaultStorm},
 		},
 		{
-			name:    "no cap",
-			src:     "guardrails {\n  max_concurrent_remediations = 0\n}\n",
-			want:    Guardrails{Storm: defaultStorm},
-			control: activities.ControlSettings{StormThreshold: 20, StormWindow: 5 * time.Minute, StormQuiet: 5 * time.Minute},
+			name: "no cap",
+			src:  "guardrails {\n  max_concurrent_remediations = 0\n}\n",
+			want: Guardrails{Storm: defaultStorm},
 		},
 		{
-			name:    "quiet defaults to the window",
-			src:     "guardrails {\n  storm {\n    window = \"2m\"\n  }\n}\n",
-			want:    Guardrails{MaxConcurrent: 10, Storm: Storm{Enabled: true, Incidents: 20, Window: 2 * time.Minute, Quiet: 2 * time.Minute}},
-			control: activities.ControlSettings{MaxConcurrent: 10, StormThreshold: 20, StormWindow: 2 * time.Minute, StormQuiet: 2 * time.Minute},
+			name: "quiet defaults to the window",
+			src:  "guardrails {\n  storm {\n    window = \"2m\"\n  }\n}\n",
+			want: Guardrails{MaxConcurrent: 10, Storm: Storm{Enabled: true, Incidents: 20, Window: 2 * time.Minute, Quiet: 2 * time.Minute}},
 		},
 		{
-			name:    "storm disabled",
-			src:     "guardrails {\n  storm {\n    enabled = false\n  }\n}\n",
-			want:    Guardrails{MaxConcurrent: 10, Storm: Storm{Incidents: 20, Window: 5 * time.Minute, Quiet: 5 * time.Minute}},
-			control: activities.ControlSettings{MaxConcurrent: 10},
+			name: "storm disabled",
+			src:  "guardrails {\n  storm {\n    enabled = false\n  }\n}\n",
+			want: Guardrails{MaxConcurrent: 10, Storm: Storm{Incidents: 20, Window: 5 * time.Minute, Quiet: 5 * time.Minute}},
 		},
 		{
-			name:    "zero incidents disables",
-			src:     "guardrails {\n  storm {\n    incidents = 0\n  }\n}\n",
-			want:    Guardrails{MaxConcurrent: 10, Storm: Storm{Window: 5 * time.Minute, Quiet: 5 * time.Minute}},
-			control: activities.ControlSettings{MaxConcurrent: 10},
+			name: "zero incidents disables",
+			src:  "guardrails {\n  storm {\n    incidents = 0\n  }\n}\n",
+			want: Guardrails{MaxConcurrent: 10, Storm: Storm{Window: 5 * time.Minute, Quiet: 5 * time.Minute}},
 		},
 		{
 			name: "destinations",
@@ -79,15 +70,11 @@ slack {
 `,
 			want: Guardrails{MaxConcurrent: 3, Storm: Storm{Enabled: true, Incidents: 5, Window: time.Minute, Quiet: 10 * time.Minute,
 				SlackChannel: "#incidents", PagerDuty: true, PagerDutyService: "db"}},
-			control: activities.ControlSettings{MaxConcurrent: 3, StormThreshold: 5, StormWindow: time.Minute, StormQuiet: 10 * time.Minute,
-				StormSlackChannel: "#incidents", StormPage: true, StormPagerDutyService: "db"},
 		},
 		{
 			name: "page with the default key",
 			src:  pd + "guardrails {\n  storm {\n    pagerduty = true\n  }\n}\n",
 			want: Guardrails{MaxConcurrent: 10, Storm: Storm{Enabled: true, Incidents: 20, Window: 5 * time.Minute, Quiet: 5 * time.Minute, PagerDuty: true}},
-			control: activities.ControlSettings{MaxConcurrent: 10, StormThreshold: 20, StormWindow: 5 * time.Minute, StormQuiet: 5 * time.Minute,
-				StormPage: true},
 		},
 	}
 	for _, tt := range tests {
@@ -98,9 +85,6 @@ slack {
 			}
 			if cfg.Guardrails != tt.want {
 				t.Errorf("guardrails\ngot  %+v\nwant %+v", cfg.Guardrails, tt.want)
-			}
-			if got := cfg.Guardrails.ControlSettings(); got != tt.control {
-				t.Errorf("control settings\ngot  %+v\nwant %+v", got, tt.control)
 			}
 		})
 	}

@@ -1,20 +1,20 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/hcl/v2"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/yaml"
 )
 
 // Kubernetes says which cluster Kubernetes diagnoses and actions use. Either
 // InCluster is set (the pod's ServiceAccount) or Kubeconfig names a file.
+// internal/kubeclient builds the client; this package only checks the
+// settings, so that validating a configuration links no Kubernetes client.
 type Kubernetes struct {
 	Kubeconfig string  // absolute path of a kubeconfig file; "" with InCluster
 	Context    string  // context in Kubeconfig; "" means its current-context
@@ -27,77 +27,7 @@ type Kubernetes struct {
 const (
 	DefaultKubeQPS   = 20
 	DefaultKubeBurst = 40
-	// KubeRequestTimeout bounds every API request: actions and diagnoses
-	// are one or two short calls each, and a hung API server must not hold
-	// an activity until its own timeout.
-	KubeRequestTimeout = 10 * time.Second
 )
-
-// KubeCluster describes the cluster a client talks to, for logs and the
-// dev banner. It never carries credentials.
-type KubeCluster struct {
-	InCluster bool
-	Context   string // kubeconfig context; "" in cluster
-	Server    string // API server URL
-}
-
-func (c KubeCluster) String() string {
-	if c.InCluster {
-		return "in-cluster service account, server " + c.Server
-	}
-	return fmt.Sprintf("context %q, server %s", c.Context, c.Server)
-}
-
-// RESTConfig builds the client configuration: rest.InClusterConfig in
-// cluster, otherwise the kubeconfig file with Context overriding its
-// current-context; QPS, Burst and KubeRequestTimeout applied.
-func (k *Kubernetes) RESTConfig() (*rest.Config, KubeCluster, error) {
-	cl := KubeCluster{InCluster: k.InCluster}
-	var rc *rest.Config
-	if k.InCluster {
-		c, err := rest.InClusterConfig()
-		if err != nil {
-			return nil, cl, fmt.Errorf("in-cluster kubernetes config: %w", err)
-		}
-		rc = c
-	} else {
-		loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
-			&clientcmd.ClientConfigLoadingRules{ExplicitPath: k.Kubeconfig},
-			&clientcmd.ConfigOverrides{CurrentContext: k.Context})
-		raw, err := loader.RawConfig()
-		if err != nil {
-			return nil, cl, fmt.Errorf("load kubeconfig %s: %w", k.Kubeconfig, err)
-		}
-		cl.Context = k.Context
-		if cl.Context == "" {
-			cl.Context = raw.CurrentContext
-		}
-		c, err := loader.ClientConfig()
-		if err != nil {
-			return nil, cl, fmt.Errorf("kubeconfig %s, context %q: %w", k.Kubeconfig, cl.Context, err)
-		}
-		rc = c
-	}
-	cl.Server = rc.Host
-	rc.QPS, rc.Burst, rc.Timeout = k.QPS, k.Burst, KubeRequestTimeout
-	rc.UserAgent = "firebreak"
-	return rc, cl, nil
-}
-
-// Client builds a Kubernetes client for the configured cluster. It does
-// not contact the cluster: a cluster that is down makes the actions fail,
-// not the engine's start.
-func (k *Kubernetes) Client() (kubernetes.Interface, KubeCluster, error) {
-	rc, cl, err := k.RESTConfig()
-	if err != nil {
-		return nil, cl, err
-	}
-	cs, err := kubernetes.NewForConfig(rc)
-	if err != nil {
-		return nil, cl, fmt.Errorf("kubernetes client for %s: %w", cl, err)
-	}
-	return cs, cl, nil
-}
 
 type rawKubernetes struct {
 	Kubeconfig      *string   `hcl:"kubeconfig,optional"`
@@ -180,20 +110,96 @@ func (d *decoder) kubeconfig(p string, subject, context hcl.Range) string {
 
 // kubeContext checks that the kubeconfig parses and has the context to use.
 func (d *decoder) kubeContext(path, context string, fileRange, contextRange, block hcl.Range) {
-	kc, err := clientcmd.LoadFromFile(path)
+	kc, err := readKubeconfig(path)
 	if err != nil {
 		d.errorf(fileRange, block, "Cannot read kubeconfig", "%s.", err)
 		return
 	}
 	if context == "" {
-		if kc.CurrentContext == "" {
+		if kc.currentContext == "" {
 			d.errorf(fileRange, block, "No kubeconfig context", "%s has no current-context; set context = \"name\".", path)
-		} else if _, ok := kc.Contexts[kc.CurrentContext]; !ok {
-			d.errorf(fileRange, block, "Unknown kubeconfig context", "%s: current-context %q is not defined in it.", path, kc.CurrentContext)
+		} else if !kc.contexts[kc.currentContext] {
+			d.errorf(fileRange, block, "Unknown kubeconfig context", "%s: current-context %q is not defined in it.", path, kc.currentContext)
 		}
 		return
 	}
-	if _, ok := kc.Contexts[context]; !ok {
+	if !kc.contexts[context] {
 		d.errorf(contextRange, block, "Unknown kubeconfig context", "context %q is not defined in %s.", context, path)
 	}
+}
+
+// kubeconfigContexts is the part of a kubeconfig file that validation reads.
+type kubeconfigContexts struct {
+	currentContext string
+	contexts       map[string]bool // the names under contexts:
+}
+
+// readKubeconfig reads the context names and current-context of a
+// kubeconfig file the way client-go's clientcmd.LoadFromFile does, without
+// linking client-go: YAML (or JSON) converted to JSON by sigs.k8s.io/yaml,
+// keys matched exactly, an empty file being a config with no contexts,
+// and any apiVersion other than v1, or kind other than Config, refused.
+// Clusters and users are left to the client builder.
+func readKubeconfig(path string) (kubeconfigContexts, error) {
+	kc := kubeconfigContexts{contexts: map[string]bool{}}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return kc, err
+	}
+	if len(src) == 0 {
+		return kc, nil
+	}
+	js, err := yaml.YAMLToJSON(src)
+	if err != nil {
+		return kc, err
+	}
+	// Fields are decoded one by one from exact keys: encoding/json would
+	// match struct fields case-insensitively, and client-go does not.
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(js, &top); err != nil {
+		return kc, fmt.Errorf("not a kubeconfig: %w", err)
+	}
+	apiVersion, kind := "v1", "Config" // client-go's defaults for a file without them
+	for _, f := range []struct {
+		key string
+		dst *string
+	}{{"apiVersion", &apiVersion}, {"kind", &kind}, {"current-context", &kc.currentContext}} {
+		if err := decodeField(top, f.key, f.dst); err != nil {
+			return kc, err
+		}
+	}
+	if apiVersion == "" {
+		apiVersion = "v1"
+	}
+	if kind == "" {
+		kind = "Config"
+	}
+	if apiVersion != "v1" || kind != "Config" {
+		return kc, fmt.Errorf("no kind %q is registered for version %q", kind, apiVersion)
+	}
+	var contexts []map[string]json.RawMessage
+	if err := decodeField(top, "contexts", &contexts); err != nil {
+		return kc, err
+	}
+	for i, c := range contexts {
+		var name string
+		if err := decodeField(c, "name", &name); err != nil {
+			return kc, fmt.Errorf("contexts[%d]: %w", i, err)
+		}
+		kc.contexts[name] = true
+	}
+	return kc, nil
+}
+
+// decodeField decodes obj[key] into dst, leaving dst as it is when the key
+// is absent (or null, as encoding/json does).
+func decodeField[T any](obj map[string]json.RawMessage, key string, dst *T) error {
+	raw, ok := obj[key]
+	if !ok {
+		return nil
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		return fmt.Errorf("%s: %w", key, err)
+	}
+	return nil
 }
