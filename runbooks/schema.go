@@ -130,3 +130,18 @@ var escalateSchema = &hcl.BodySchema{
 		{Type: blockPagerDuty},
 	},
 }
+
+// ActionKinds lists every action kind the language accepts, in schema
+// order; an engine must be able to run each (the workflow's action table).
+func ActionKinds() []string { return blockTypes(actionSchema) }
+
+// DiagnosisSources lists every diagnosis source the language accepts.
+func DiagnosisSources() []string { return blockTypes(diagnoseSchema) }
+
+func blockTypes(s *hcl.BodySchema) []string {
+	out := make([]string, 0, len(s.Blocks))
+	for _, b := range s.Blocks {
+		out = append(out, b.Type)
+	}
+	return out
+}

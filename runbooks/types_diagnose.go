@@ -23,6 +23,19 @@ type Diagnose struct {
 	rb *Runbook
 }
 
+// DiagnosePrometheus names the prometheus diagnosis source.
+const DiagnosePrometheus = blockPrometheus
+
+// Source names the diagnosis source, the block inside diagnose:
+// DiagnosePrometheus or DiagnoseKubeRollout. The workflow runs each source
+// through its entry in its table of sources.
+func (d *Diagnose) Source() string {
+	if d.Kubernetes != nil {
+		return DiagnoseKubeRollout
+	}
+	return DiagnosePrometheus
+}
+
 // PromDiagnose is a Prometheus query: instant, or a range over the last
 // Range at Step resolution.
 type PromDiagnose struct {

@@ -15,15 +15,12 @@ import (
 	"github.com/firebreak-dev/firebreak/diagnose"
 	"github.com/firebreak-dev/firebreak/escalate"
 	"github.com/firebreak-dev/firebreak/internal/incident"
-	"github.com/firebreak-dev/firebreak/remediate"
 	"github.com/firebreak-dev/firebreak/runbooks"
 )
 
 // Activity receivers: nil pointers whose methods name the activities. The
 // worker registers real instances under the same names.
 var (
-	diag   *diagnose.Activities
-	rem    *remediate.Activities
 	esc    *escalate.Activities
 	rec    *Recorder
 	permit *Permits
@@ -298,46 +295,6 @@ func (r *incidentRun) run(ctx workflow.Context) outcome {
 	return out
 }
 
-// diagnose runs every diagnose block in order and returns why diagnosis
-// failed, or "". A runbook never acts on partial evidence.
-func (r *incidentRun) diagnose(ctx workflow.Context) string {
-	qctx := queryOpts(ctx)
-	for _, d := range r.rb.Diagnoses {
-		if d.Kubernetes != nil {
-			if failed := r.diagnoseKube(ctx, d); failed != "" {
-				return failed
-			}
-			continue
-		}
-		query, rng, step, err := d.PromQuery(&r.scope)
-		rec := incident.DiagnosisRecord{Name: d.Name, Query: query}
-		if err != nil {
-			rec.Error = err.Error()
-			r.st.Diagnosis = append(r.st.Diagnosis, rec)
-			r.scope.Diagnosis[d.Name] = runbooks.Diagnosis{Error: rec.Error}
-			return fmt.Sprintf("diagnosis %q failed: %v", d.Name, err)
-		}
-		var res diagnose.QueryResult
-		err = workflow.ExecuteActivity(qctx, diag.PromQuery, diagnose.QueryInput{Query: query, Range: rng, Step: step}).Get(ctx, &res)
-		if err != nil {
-			rec.Error = errorMessage(err)
-			r.st.Diagnosis = append(r.st.Diagnosis, rec)
-			r.scope.Diagnosis[d.Name] = runbooks.Diagnosis{Error: rec.Error}
-			r.event(ctx, "diagnosis", fmt.Sprintf("%s failed: %s", d.Name, rec.Error))
-			return fmt.Sprintf("diagnosis %q failed: %s", d.Name, rec.Error)
-		}
-		rec.Value, rec.Found, rec.Series = res.Value, res.Found, len(res.Series)
-		r.st.Diagnosis = append(r.st.Diagnosis, rec)
-		series := make([]runbooks.Series, 0, len(res.Series))
-		for _, s := range res.Series {
-			series = append(series, runbooks.Series{Labels: s.Labels, Value: s.Value})
-		}
-		r.scope.Diagnosis[d.Name] = runbooks.Diagnosis{Value: res.Value, Found: res.Found, Series: series}
-		r.event(ctx, "diagnosis", fmt.Sprintf("%s = %g (%d series)", d.Name, res.Value, len(res.Series)))
-	}
-	return ""
-}
-
 // acquire obtains leave to act: first one of the engine-wide remediation
 // slots from the Control workflow (refused while paused or in a storm),
 // then the permit of every target the plans touch, in sorted order so that
@@ -362,9 +319,8 @@ func (r *incidentRun) acquire(ctx workflow.Context, plans []actionPlan, m *runbo
 		lease = m.Verify.Within + 10*time.Minute
 	}
 	for _, p := range plans {
-		if p.kube != nil {
-			lease += p.kube.Wait
-		}
+		_, wait := p.step.rollout()
+		lease += wait
 	}
 	timeout := r.in.Settings.PermitTimeout
 	if timeout <= 0 {
@@ -720,17 +676,6 @@ func pinnedRunbook(p PinnedRunbook) (*runbooks.Runbook, error) {
 		return nil, fmt.Errorf("pinned source of %s defines runbook %q, not %q", p.Filename, rb.Name, p.Name)
 	}
 	return rb, nil
-}
-
-func specString(s runbooks.PoolSizeSpec) string {
-	out := s.Set.String()
-	if s.Min != nil {
-		out += fmt.Sprintf(" min %d", *s.Min)
-	}
-	if s.Max != nil {
-		out += fmt.Sprintf(" max %d", *s.Max)
-	}
-	return out
 }
 
 func thresholdText(v *runbooks.Verify, value float64) string {

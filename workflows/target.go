@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/workflow"
-
 )
 
 // TargetState is the durable memory of one target: who holds it, who waits,

@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
-
 )
 
 // TestTargetLedger drives the per-target ledger through the guardrails it
