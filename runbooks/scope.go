@@ -2,6 +2,7 @@ package runbooks
 
 import (
 	"math"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -15,13 +16,18 @@ type Scope struct {
 	Diagnosis map[string]Diagnosis // what diagnosis.<name>.* sees, by diagnose block name
 }
 
-// Alert is the part of an Alertmanager alert that runbooks may read.
+// Alert is one Alertmanager alert as firebreak sees it: what runbooks read
+// (alert.*), and what an incident records (internal/incident.Alert is this
+// type). It is carried in workflow inputs and signals as JSON, so field
+// names are part of the durable contract.
 type Alert struct {
 	Status       string            // "firing" | "resolved"
 	Labels       map[string]string // alert.labels.<name>
 	Annotations  map[string]string // alert.annotations.<name>
-	Fingerprint  string            // alert.fingerprint
+	StartsAt     time.Time         // when Alertmanager says the alert started
+	EndsAt       time.Time         // when it ended; zero while firing (Alertmanager may send a future time)
 	GeneratorURL string            // alert.generator_url
+	Fingerprint  string            // alert.fingerprint
 }
 
 // Diagnosis is the outcome of one diagnose block, as conditions see it.

@@ -89,13 +89,7 @@ func Incident(ctx workflow.Context, in Input) (incident.State, error) {
 	r.dryRun = rb.Guardrails.DryRun || in.Settings.DryRun
 	r.st.DryRun = r.dryRun
 	r.scope = runbooks.Scope{
-		Alert: runbooks.Alert{
-			Status:       in.Alert.Status,
-			Labels:       in.Alert.Labels,
-			Annotations:  in.Alert.Annotations,
-			Fingerprint:  in.Alert.Fingerprint,
-			GeneratorURL: in.Alert.GeneratorURL,
-		},
+		Alert:     in.Alert,
 		Diagnosis: map[string]runbooks.Diagnosis{},
 	}
 	r.revokeCh = workflow.GetSignalChannel(ctx, signalRevoke)

@@ -156,7 +156,8 @@ func TestImportRulesTable(t *testing.T) {
 		"runbooks":                         nil,
 		"internal/config":                  {"internal/secrets", "runbooks"},
 		"internal/hclcmd":                  {"runbooks", "internal/config"},
-		"internal/incident":                nil,
+		"internal/incident":                {"runbooks"},
+		"internal/kubeclient":              {"internal/config"},
 		"internal/devserver/devservertest": {"internal/devserver", "internal/testutil"},
 		"examples/bad-deploy/cluster":      {"internal/testutil"},
 	}
@@ -177,6 +178,8 @@ func TestImportRulesTable(t *testing.T) {
 		{"runbooks", "internal/secrets", "runbooks is a leaf"},
 		{"internal/config", "activities", "config is a leaf"},
 		{"internal/metrics", "internal/incident", "shared types are leaves"},
+		{"internal/incident", "workflows", "the record speaks the language"},
+		{"internal/kubeclient", "remediate", "kubeclient builds a client from config"},
 		{"internal/hclcmd", "internal/secrets", "hclcmd links only the schema"},
 		{"internal/e2e", "internal/testutil", ""}, // a test package: no rule
 		{"internal/devserver", "internal/testutil", "test helpers never ship"},

@@ -1,10 +1,15 @@
 // Package incident holds the record of one incident: its alert, phase,
-// evidence, actions, checks and timeline. It is a leaf package so that the
-// workflow that writes the record, the escalation sinks that carry it and the
-// CLI that shows it share one definition.
+// evidence, actions, checks and timeline. It imports only the runbook
+// language (whose Alert it records), so that the workflow that writes the
+// record, the escalation activities that read it and the CLI that shows it
+// share one definition.
 package incident
 
-import "time"
+import (
+	"time"
+
+	"github.com/firebreak-dev/firebreak/runbooks"
+)
 
 // Outcomes of an incident.
 const (
@@ -33,16 +38,9 @@ const (
 	PhaseClosed             = "closed"
 )
 
-// Alert is one Alertmanager alert as the incident sees it.
-type Alert struct {
-	Status       string
-	Labels       map[string]string
-	Annotations  map[string]string
-	StartsAt     time.Time
-	EndsAt       time.Time
-	GeneratorURL string
-	Fingerprint  string
-}
+// Alert is one Alertmanager alert as the incident sees it: the alert the
+// runbook language defines, one type for intake, workflows and records.
+type Alert = runbooks.Alert
 
 // State is an incident's record: the live answer to QueryState, the
 // workflow's result, and what escalations carry.
