@@ -1,13 +1,21 @@
 // Package escalate hands an incident to humans. It owns the small
-// interfaces it needs from chat (Chat) and paging (Pager) integrations, and
-// the activities the workflow calls: one escalation step at a time (so one
-// failing destination never silences another), the incident's Slack thread,
-// approval buttons, and resolving pages.
+// interfaces it needs from chat (ThreadPoster, ApprovalPoster) and paging
+// (Pager) integrations, the adapters that plug integrations/slack and
+// integrations/pagerduty into them (SlackChat, PagerDutyPager), and the
+// activities the workflow calls: one escalation step at a time (so one
+// failing destination never silences another), the incident's Slack
+// thread, approval buttons, and resolving pages.
 //
 // The destination that always works is the structured record: one JSON
-// object per escalation, logged and appended to a file, carrying everything
-// the incident collected (diagnosis, actions with prior values, failed
-// checks).
+// object per escalation, logged and appended to a file, carrying the
+// incident's bounded Summary (diagnosis, actions with prior values, the
+// latest checks and timeline).
+//
+// Each activity call makes one attempt at each outbound call; Temporal
+// (the workflow's recorded attempts, or the activity's retry policy) is the
+// only retry layer. Failures come back classified: refusals no repeat can
+// change are non-retryable, and a rate limit's Retry-After becomes the
+// next attempt's delay.
 package escalate
 
 import (
@@ -27,7 +35,9 @@ type Escalation struct {
 	Runbook    string
 	Reason     string
 	Level      string
-	Record     incident.State
+	// Record is the incident's bounded summary (SummaryOf), never the
+	// whole record: every attempt of every step carries it.
+	Record Summary
 	// TimelineURL links the incident's history, when known.
 	TimelineURL string `json:",omitempty"`
 }
@@ -48,17 +58,19 @@ type Input struct {
 	Step       Step
 }
 
-// Activities holds the escalation destinations of one worker. A nil Chat or
-// Pager means that integration is not configured; steps that need it fail
-// without retrying and the incident records why.
+// Activities holds the escalation destinations of one worker. A nil
+// Threads, Approvals or Pager means that integration is not configured;
+// steps that need it fail without retrying and the incident records why.
 type Activities struct {
-	Record *RecordSink
-	Chat   Chat
-	Pager  Pager
-	Log    *slog.Logger
+	Record    *RecordSink
+	Threads   ThreadPoster   // the incident's header message and thread
+	Approvals ApprovalPoster // approval buttons
+	Pager     Pager
+	Log       *slog.Logger
 }
 
-// Escalate delivers the escalation through one step's sink.
+// Escalate delivers the escalation through one step's sink, in one
+// attempt.
 func (a *Activities) Escalate(ctx context.Context, in Input) error {
 	e := in.Escalation
 	switch in.Step.Sink {
@@ -69,11 +81,11 @@ func (a *Activities) Escalate(ctx context.Context, in Input) error {
 		}
 		return rs.Send(ctx, e)
 	case "slack":
-		if a.Chat == nil {
+		if a.Threads == nil {
 			return notConfigured("slack", ErrTypeChatNotConfigured)
 		}
-		if err := a.Chat.PostEscalation(ctx, in.Step.Channel, in.Step.Thread, e); err != nil {
-			return fmt.Errorf("escalate %s to slack %s: %w", e.IncidentID, in.Step.Channel, err)
+		if err := a.postEscalation(ctx, in.Step, e); err != nil {
+			return deliveryError(fmt.Sprintf("escalate %s to slack %s", e.IncidentID, in.Step.Channel), err)
 		}
 		return nil
 	case "pagerduty":
@@ -81,12 +93,26 @@ func (a *Activities) Escalate(ctx context.Context, in Input) error {
 			return notConfigured("pagerduty", ErrTypePagerNotConfigured)
 		}
 		if err := a.Pager.Trigger(ctx, in.Step.Service, in.Step.Severity, e); err != nil {
-			return fmt.Errorf("escalate %s to pagerduty: %w", e.IncidentID, err)
+			return deliveryError("escalate "+e.IncidentID+" to pagerduty", err)
 		}
 		return nil
 	default:
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("unknown escalation sink %q", in.Step.Sink), "escalate-unknown-sink", nil)
 	}
+}
+
+// postEscalation posts into the incident's thread when there is one
+// (updating its header), else a new header message.
+func (a *Activities) postEscalation(ctx context.Context, step Step, e Escalation) error {
+	h := e.Record.Header(e.TimelineURL)
+	if step.Thread == nil {
+		_, err := a.Threads.PostIncident(ctx, step.Channel, h)
+		return err
+	}
+	if err := a.Threads.UpdateIncident(ctx, *step.Thread, h); err != nil {
+		return err
+	}
+	return a.Threads.PostThread(ctx, *step.Thread, "Escalated: "+e.Reason)
 }
 
 func (a *Activities) logger() *slog.Logger { return logging.OrDefault(a.Log) }

@@ -10,16 +10,20 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/incident"
 )
 
-// Chat is what escalation needs from a chat integration: an incident
-// header message whose thread carries every later step, and approval
-// buttons. integrations/slack provides it (see NewSlackChat).
-type Chat interface {
-	PostIncident(ctx context.Context, channel string, st incident.State) (incident.SlackMessage, error)
-	UpdateIncident(ctx context.Context, msg incident.SlackMessage, st incident.State) error
+// ThreadPoster is what the incident's thread needs from a chat
+// integration: a header message that stays current, with every later
+// step a reply in its thread. integrations/slack provides it (SlackChat).
+type ThreadPoster interface {
+	PostIncident(ctx context.Context, channel string, h Header) (incident.SlackMessage, error)
+	UpdateIncident(ctx context.Context, msg incident.SlackMessage, h Header) error
 	PostThread(ctx context.Context, msg incident.SlackMessage, text string) error
-	PostApproval(ctx context.Context, channel string, thread *incident.SlackMessage, a incident.ApprovalRecord, st incident.State) (incident.SlackMessage, error)
+}
+
+// ApprovalPoster is what approvals need from a chat integration: buttons
+// in the incident's thread, replaced by the outcome once decided.
+type ApprovalPoster interface {
+	PostApproval(ctx context.Context, thread incident.SlackMessage, incidentID string, a incident.ApprovalRecord, actions []string) (incident.SlackMessage, error)
 	CloseApproval(ctx context.Context, msg incident.SlackMessage, a incident.ApprovalRecord) error
-	PostEscalation(ctx context.Context, channel string, thread *incident.SlackMessage, e Escalation) error
 }
 
 // Pager is what escalation needs from a paging integration: open an
@@ -39,12 +43,15 @@ func notConfigured(what, errType string) error {
 	return temporal.NewNonRetryableApplicationError(what+" is not configured on this worker", errType, errors.New(what+" not configured"))
 }
 
-// NotifyInput posts or updates an incident's Slack thread.
+// NotifyInput posts or updates an incident's Slack thread. It is bounded:
+// the header, not the record, so a long incident's history grows with its
+// number of posts, not with their square.
 type NotifyInput struct {
 	Channel string
 	// Thread is the header message; nil posts it.
 	Thread *incident.SlackMessage
-	Record incident.State
+	// Header is what the header message shows (HeaderOf).
+	Header Header
 	// Text, when set, is posted as a reply in the thread.
 	Text string
 }
@@ -53,25 +60,26 @@ type NotifyInput struct {
 // thread, posting the header first when there is none. It returns the
 // header message.
 func (a *Activities) Notify(ctx context.Context, in NotifyInput) (incident.SlackMessage, error) {
-	if a.Chat == nil {
+	if a.Threads == nil {
 		return incident.SlackMessage{}, notConfigured("slack", ErrTypeChatNotConfigured)
 	}
+	id := in.Header.IncidentID
 	var msg incident.SlackMessage
 	if in.Thread == nil {
-		m, err := a.Chat.PostIncident(ctx, in.Channel, in.Record)
+		m, err := a.Threads.PostIncident(ctx, in.Channel, in.Header)
 		if err != nil {
-			return msg, fmt.Errorf("post incident %s to %s: %w", in.Record.IncidentID, in.Channel, err)
+			return msg, deliveryError(fmt.Sprintf("post incident %s to %s", id, in.Channel), err)
 		}
 		msg = m
 	} else {
 		msg = *in.Thread
-		if err := a.Chat.UpdateIncident(ctx, msg, in.Record); err != nil {
-			return msg, fmt.Errorf("update incident %s: %w", in.Record.IncidentID, err)
+		if err := a.Threads.UpdateIncident(ctx, msg, in.Header); err != nil {
+			return msg, deliveryError("update incident "+id, err)
 		}
 	}
 	if in.Text != "" {
-		if err := a.Chat.PostThread(ctx, msg, in.Text); err != nil {
-			return msg, fmt.Errorf("post to the thread of %s: %w", in.Record.IncidentID, err)
+		if err := a.Threads.PostThread(ctx, msg, in.Text); err != nil {
+			return msg, deliveryError("post to the thread of "+id, err)
 		}
 	}
 	return msg, nil
@@ -82,17 +90,37 @@ type ApprovalInput struct {
 	Channel  string
 	Thread   *incident.SlackMessage
 	Approval incident.ApprovalRecord
-	Record   incident.State
+	// Header is posted first when the incident has no thread yet.
+	Header Header
+	// Actions are what the remediation will do, one line each (ActionLine);
+	// none says "run remediation …".
+	Actions []string
 }
 
-// RequestApproval posts the Approve/Deny buttons and returns their message.
+// RequestApproval posts the Approve/Deny buttons in the incident's thread,
+// posting its header first when it has none, and returns their message.
 func (a *Activities) RequestApproval(ctx context.Context, in ApprovalInput) (incident.SlackMessage, error) {
-	if a.Chat == nil {
+	if a.Threads == nil || a.Approvals == nil {
 		return incident.SlackMessage{}, notConfigured("slack", ErrTypeChatNotConfigured)
 	}
-	m, err := a.Chat.PostApproval(ctx, in.Channel, in.Thread, in.Approval, in.Record)
+	op := "post approval " + in.Approval.ID
+	var parent incident.SlackMessage
+	if in.Thread != nil {
+		parent = *in.Thread
+	} else {
+		p, err := a.Threads.PostIncident(ctx, in.Channel, in.Header)
+		if err != nil {
+			return incident.SlackMessage{}, deliveryError(op, err)
+		}
+		parent = p
+	}
+	actions := in.Actions
+	if len(actions) == 0 {
+		actions = []string{fmt.Sprintf("run remediation %q", in.Approval.Remediation)}
+	}
+	m, err := a.Approvals.PostApproval(ctx, parent, in.Header.IncidentID, in.Approval, actions)
 	if err != nil {
-		return m, fmt.Errorf("post approval %s: %w", in.Approval.ID, err)
+		return m, deliveryError(op, err)
 	}
 	return m, nil
 }
@@ -104,14 +132,14 @@ type CloseApprovalInput struct {
 
 // CloseApproval replaces the buttons with who decided what and when.
 func (a *Activities) CloseApproval(ctx context.Context, in CloseApprovalInput) error {
-	if a.Chat == nil {
+	if a.Approvals == nil {
 		return notConfigured("slack", ErrTypeChatNotConfigured)
 	}
 	if in.Approval.Message == nil {
 		return nil
 	}
-	if err := a.Chat.CloseApproval(ctx, *in.Approval.Message, in.Approval); err != nil {
-		return fmt.Errorf("close approval %s: %w", in.Approval.ID, err)
+	if err := a.Approvals.CloseApproval(ctx, *in.Approval.Message, in.Approval); err != nil {
+		return deliveryError("close approval "+in.Approval.ID, err)
 	}
 	return nil
 }
@@ -123,7 +151,8 @@ type ResolveInput struct {
 }
 
 // Resolve resolves the incident in every paging service it was triggered
-// in, with the same dedup key.
+// in, with the same dedup key. Resolving again is harmless, so a retry
+// repeats every service.
 func (a *Activities) Resolve(ctx context.Context, in ResolveInput) error {
 	if a.Pager == nil {
 		return notConfigured("pagerduty", ErrTypePagerNotConfigured)
@@ -131,8 +160,11 @@ func (a *Activities) Resolve(ctx context.Context, in ResolveInput) error {
 	var errs []error
 	for _, svc := range in.Services {
 		if err := a.Pager.Resolve(ctx, svc, in.IncidentID); err != nil {
-			errs = append(errs, fmt.Errorf("resolve %s in pagerduty service %q: %w", in.IncidentID, svc, err))
+			errs = append(errs, fmt.Errorf("pagerduty service %q: %w", svc, err))
 		}
 	}
-	return errors.Join(errs...)
+	if len(errs) == 0 {
+		return nil
+	}
+	return deliveryError("resolve "+in.IncidentID, errors.Join(errs...))
 }

@@ -3,6 +3,7 @@ package escalate
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/firebreak-dev/firebreak/integrations/pagerduty"
 )
@@ -40,15 +41,9 @@ func (p *PagerDutyPager) Trigger(ctx context.Context, service, severity string, 
 	if err != nil {
 		return notConfiguredErr(err)
 	}
-	ev := pagerduty.EventFromState(e.Record, e.Reason, e.TimelineURL)
+	ev := EventOf(e)
 	if severity != "" {
 		ev.Severity = severity
-	}
-	if e.Record.Remediation != "" {
-		ev.CustomDetails["remediation"] = e.Record.Remediation
-	}
-	if e.Record.Approval != nil {
-		ev.CustomDetails["approval"] = e.Record.Approval
 	}
 	return c.Trigger(ctx, ev)
 }
@@ -64,4 +59,76 @@ func (p *PagerDutyPager) Resolve(ctx context.Context, service, incidentID string
 
 func notConfiguredErr(err error) error {
 	return notConfigured("pagerduty ("+err.Error()+")", ErrTypePagerNotConfigured)
+}
+
+// EventOf is the PagerDuty trigger for an escalation, so the person paged
+// gets everything firebreak learned: the diagnosis, each action with its
+// before and after values, and the verification evidence (the latest
+// MaxChecks checks), with links to the timeline and the alert.
+func EventOf(e Escalation) pagerduty.Event {
+	s := e.Record
+	alertname := s.Alert.Labels["alertname"]
+	summary := s.Alert.Annotations["summary"]
+	if summary == "" {
+		summary = alertname
+	}
+	reason := e.Reason
+	if reason == "" {
+		reason = s.Reason
+	}
+	if reason != "" {
+		summary = strings.TrimSpace(summary + ": " + reason)
+	}
+	source := s.Alert.Labels["instance"]
+	if source == "" {
+		source = s.Alert.Labels["job"]
+	}
+	details := map[string]any{
+		"incident_id": s.IncidentID,
+		"runbook":     s.Runbook,
+		"phase":       s.Phase,
+		"labels":      s.Alert.Labels,
+	}
+	if reason != "" {
+		details["reason"] = reason
+	}
+	if len(s.Diagnosis) > 0 {
+		details["diagnosis"] = s.Diagnosis
+	}
+	if len(s.Actions) > 0 {
+		details["actions"] = s.Actions
+	}
+	if len(s.Checks) > 0 {
+		details["checks"] = s.Checks
+	}
+	if n := s.ChecksTotal - len(s.Checks); n > 0 {
+		details["checks_omitted"] = fmt.Sprintf("%d earlier checks; see the incident timeline", n)
+	}
+	if s.Verification != "" {
+		details["verification"] = s.Verification
+	}
+	if s.Remediation != "" {
+		details["remediation"] = s.Remediation
+	}
+	if s.Approval != nil {
+		details["approval"] = s.Approval
+	}
+	ev := pagerduty.Event{
+		DedupKey:      s.IncidentID,
+		Summary:       summary,
+		Severity:      pagerduty.SeverityFromAlert(s.Alert.Labels),
+		Source:        source,
+		Component:     s.Alert.Labels["service"],
+		Group:         s.Alert.Labels["namespace"],
+		Class:         alertname,
+		CustomDetails: details,
+		Timestamp:     s.Alert.StartsAt,
+	}
+	if e.TimelineURL != "" {
+		ev.Links = append(ev.Links, pagerduty.Link{Href: e.TimelineURL, Text: "firebreak timeline"})
+	}
+	if s.Alert.GeneratorURL != "" {
+		ev.Links = append(ev.Links, pagerduty.Link{Href: s.Alert.GeneratorURL, Text: "Alert source"})
+	}
+	return ev
 }

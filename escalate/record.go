@@ -14,8 +14,9 @@ import (
 // runbooks call it log.
 const RecordSinkName = "log"
 
-// RecordSink writes each escalation as one JSON object: to the log at the
-// escalation's level, and appended as a line to Path when Path is set. It is
+// RecordSink writes each escalation (with the incident's bounded Summary)
+// as one JSON object: to the log at the escalation's level, and appended as
+// a line to Path when Path is set. It is
 // the destination that always works, so an escalation is never lost even
 // when every paging integration is down.
 type RecordSink struct {
@@ -44,7 +45,7 @@ func (r *RecordSink) Send(_ context.Context, e Escalation) error {
 	}
 	log.Log(context.Background(), level, "incident escalated",
 		"incident", e.IncidentID, "runbook", e.Runbook, "reason", e.Reason,
-		"alert", e.Record.Alert.Labels, "actions", actions, "checks", len(e.Record.Checks))
+		"alert", e.Record.Alert.Labels, "actions", actions, "checks", max(e.Record.ChecksTotal, len(e.Record.Checks)))
 	if r.Path == "" {
 		return nil
 	}

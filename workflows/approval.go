@@ -127,7 +127,8 @@ func (r *incidentRun) awaitApproval(ctx workflow.Context, m *runbooks.Remediatio
 		r.drainNotifications(ctx)
 		var msg incident.SlackMessage
 		err := workflow.ExecuteActivity(chatOpts(ctx), esc.RequestApproval, escalate.ApprovalInput{
-			Channel: ap.SlackChannel, Thread: r.st.Slack, Approval: *a, Record: r.st,
+			Channel: ap.SlackChannel, Thread: r.st.Slack, Approval: *a,
+			Header: escalate.HeaderOf(r.st, r.in.Settings.TimelineURL), Actions: escalate.ActionLines(r.st.Actions),
 		}).Get(ctx, &msg)
 		if err != nil {
 			r.event(ctx, "approval", "approval buttons not posted to Slack ("+errorMessage(err)+"); `firebreak approve` still works")
@@ -188,7 +189,7 @@ func (r *incidentRun) startNotifier(ctx workflow.Context) {
 			var text string
 			r.notes.Receive(ctx, &text)
 			var msg incident.SlackMessage
-			in := escalate.NotifyInput{Channel: r.rb.SlackChannel, Thread: r.st.Slack, Record: r.st, Text: text}
+			in := escalate.NotifyInput{Channel: r.rb.SlackChannel, Thread: r.st.Slack, Header: escalate.HeaderOf(r.st, r.in.Settings.TimelineURL), Text: text}
 			err := workflow.ExecuteActivity(chatOpts(ctx), esc.Notify, in).Get(ctx, &msg)
 			switch {
 			case err == nil && r.st.Slack == nil:

@@ -379,7 +379,7 @@ func (c *control) escalateStorm(ctx workflow.Context, s *StormRecord, ended bool
 		rec.Outcome = incident.OutcomeResolved
 	}
 	rec.Reason = reason
-	e := escalate.Escalation{IncidentID: s.ID, Runbook: "storm", Reason: reason, Level: "error", Record: rec}
+	e := escalate.Escalation{IncidentID: s.ID, Runbook: "storm", Reason: reason, Level: "error", Record: escalate.SummaryOf(rec)}
 	if ended {
 		e.Level = "info"
 	}

@@ -503,10 +503,12 @@ func (r *incidentRun) escalate(ctx workflow.Context, reason, level string) outco
 	return outcome{incident.OutcomeEscalated, reason}
 }
 
-// Escalation delivery: each attempt is one activity call (whose client
-// retries briefly itself); between attempts the workflow backs off and
-// records the failure, so a dead destination shows in the incident at once
-// and is retried a bounded number of times, never in a storm.
+// Escalation delivery: each attempt is one activity call making one call
+// to its destination (the clients never retry; this loop is the only retry
+// layer); between attempts the workflow backs off, waiting longer when the
+// destination's rate limit asked for it, and records the failure, so a
+// dead destination shows in the incident at once and is retried a bounded
+// number of times, never in a storm.
 const (
 	escalationAttempts = 6
 	escalationBackoff  = 2 * time.Second
@@ -521,7 +523,7 @@ func (r *incidentRun) escalateStep(ctx workflow.Context, step runbooks.Escalatio
 	wait := escalationBackoff
 	for attempt := 1; ; attempt++ {
 		e := escalate.Escalation{IncidentID: r.in.IncidentID, Runbook: r.in.Runbook.Name, Reason: reason, Level: level,
-			Record: r.st, TimelineURL: r.in.Settings.TimelineURL}
+			Record: escalate.SummaryOf(r.st), TimelineURL: r.in.Settings.TimelineURL}
 		in := escalate.Input{Escalation: e, Step: escalate.Step{Sink: step.Sink, Channel: step.Channel, Service: step.Service, Severity: step.Severity, Thread: r.st.Slack}}
 		err := workflow.ExecuteActivity(deliverOpts(ctx), esc.Escalate, in).Get(ctx, nil)
 		rec := &r.st.Escalations[i]
@@ -542,7 +544,13 @@ func (r *incidentRun) escalateStep(ctx workflow.Context, step runbooks.Escalatio
 			r.event(ctx, "escalate", fmt.Sprintf("%s failed after %d attempt(s): %s", step.Sink, attempt, rec.Error))
 			return
 		}
-		if err := workflow.Sleep(ctx, wait); err != nil {
+		// A rate limit's Retry-After (at most escalate.MaxRetryDelay) only
+		// lengthens this sleep: the same timer, so replay is unaffected.
+		sleep := wait
+		if app != nil && app.NextRetryDelay() > sleep {
+			sleep = app.NextRetryDelay()
+		}
+		if err := workflow.Sleep(ctx, sleep); err != nil {
 			return
 		}
 		wait = min(2*wait, escalationMaxWait)
@@ -553,7 +561,7 @@ func (r *incidentRun) escalateStep(ctx workflow.Context, step runbooks.Escalatio
 // that started before escalation policies.
 func (r *incidentRun) escalateOnce(ctx workflow.Context, step runbooks.EscalationStep, reason, level string) {
 	e := escalate.Escalation{IncidentID: r.in.IncidentID, Runbook: r.in.Runbook.Name, Reason: reason, Level: level,
-		Record: r.st, TimelineURL: r.in.Settings.TimelineURL}
+		Record: escalate.SummaryOf(r.st), TimelineURL: r.in.Settings.TimelineURL}
 	in := escalate.Input{Escalation: e, Step: escalate.Step{Sink: step.Sink}}
 	err := workflow.ExecuteActivity(notifyOpts(ctx), esc.Escalate, in).Get(ctx, nil)
 	er := incident.EscalationRecord{Sink: step.Sink, Reason: reason, At: workflow.Now(ctx), Attempts: 1, Delivered: err == nil}

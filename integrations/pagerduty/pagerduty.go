@@ -1,7 +1,10 @@
 // Package pagerduty pages people through PagerDuty's Events API v2. It
 // wraps github.com/PagerDuty/go-pagerduty, enforces the API's limits before
-// sending (so an oversized diagnosis is trimmed, not refused), and retries
-// only what PagerDuty asks clients to retry, a bounded number of times.
+// sending (so an oversized diagnosis is trimmed, not refused), and makes
+// one attempt per call: retrying is the caller's business (in firebreak,
+// Temporal's). A refused event returns a *StatusError that says whether
+// PagerDuty asks clients to retry it and how long it asked them to wait.
+// The package imports nothing of firebreak's.
 //
 // Every event carries a dedup key (firebreak uses the incident ID), so a
 // retried trigger joins the open PagerDuty incident instead of opening a
@@ -18,14 +21,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/PagerDuty/go-pagerduty"
-
-	"github.com/firebreak-dev/firebreak/internal/incident"
 )
 
 // Limits of the Events API v2
@@ -43,9 +44,6 @@ const (
 const (
 	DefaultEventsURL = "https://events.pagerduty.com"
 	DefaultTimeout   = 10 * time.Second
-	// MaxAttempts is the most attempts any event gets, so that firebreak
-	// never joins a retry storm against a struggling PagerDuty.
-	MaxAttempts = 3
 )
 
 // Severities PagerDuty accepts.
@@ -65,7 +63,7 @@ const TrimmedField = "firebreak_trimmed"
 type Config struct {
 	RoutingKey string        // the service integration's 32-character routing key; required
 	EventsURL  string        // base URL of the Events API; default DefaultEventsURL (tests point it elsewhere)
-	Timeout    time.Duration // bounds each attempt; default DefaultTimeout
+	Timeout    time.Duration // bounds each call (one attempt); default DefaultTimeout
 }
 
 // Event is one alert to trigger.
@@ -90,29 +88,14 @@ type Link struct {
 
 // Client sends events for one PagerDuty service.
 type Client struct {
-	pd       *pagerduty.Client
-	key      string
-	log      *slog.Logger
-	timeout  time.Duration
-	attempts int
-	backoff  time.Duration
-	sleep    func(context.Context, time.Duration) error
+	pd      *pagerduty.Client
+	key     string
+	log     *slog.Logger
+	timeout time.Duration
 }
 
 // Option changes a Client's defaults.
 type Option func(*Client)
-
-// WithSleep replaces the wait between attempts. Tests use it to observe the
-// waits without spending them; it must return ctx.Err() when ctx ends first.
-func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
-	return func(c *Client) { c.sleep = sleep }
-}
-
-// WithMaxAttempts sets how many attempts an event gets, clamped to
-// 1..MaxAttempts.
-func WithMaxAttempts(n int) Option {
-	return func(c *Client) { c.attempts = min(max(n, 1), MaxAttempts) }
-}
 
 // New returns a Client for cfg.
 func New(cfg Config, log *slog.Logger, opts ...Option) (*Client, error) {
@@ -132,14 +115,7 @@ func New(cfg Config, log *slog.Logger, opts ...Option) (*Client, error) {
 	if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
 		return nil, fmt.Errorf("pagerduty client: events url %q: want http(s)://host", base)
 	}
-	c := &Client{
-		key:      cfg.RoutingKey,
-		log:      log,
-		timeout:  cfg.Timeout,
-		attempts: MaxAttempts,
-		backoff:  time.Second,
-		sleep:    sleepCtx,
-	}
+	c := &Client{key: cfg.RoutingKey, log: log, timeout: cfg.Timeout}
 	for _, o := range opts {
 		o(c)
 	}
@@ -322,34 +298,16 @@ func fitDetails(ev *pagerduty.V2Event, details map[string]any) (map[string]any, 
 	return nil, nil, fmt.Errorf("event is %d bytes without custom details, limit %d", n, MaxEventBytes)
 }
 
-// send posts ev with a per-attempt timeout and bounded retries: 429, 408
-// and 5xx answers and transport failures are retried (the Events API
-// deduplicates on the key, so a repeat is harmless); any other refusal is
-// final.
+// send posts ev once, bounded by the client's timeout. The Events API
+// deduplicates on the key, so the caller may repeat a failed send safely.
 func (c *Client) send(ctx context.Context, op string, ev *pagerduty.V2Event) error {
-	var err error
-	for attempt := 1; ; attempt++ {
-		var body responseBody
-		actx, cancel := context.WithTimeout(context.WithValue(ctx, bodyKey{}, &body), c.timeout)
-		_, err = c.pd.ManageEventWithContext(actx, ev)
-		cancel()
-		if err == nil {
-			return nil
-		}
-		err = c.describe(err, &body)
-		if ctx.Err() != nil || !retryable(err) || attempt >= c.attempts {
-			break
-		}
-		wait := c.backoff<<(attempt-1) + jitter(c.backoff<<(attempt-1)/2)
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-			break
-		}
-		c.log.Warn("pagerduty event failed, retrying", "op", op, "attempt", attempt, "wait", wait, "err", err)
-		if c.sleep(ctx, wait) != nil {
-			break
-		}
+	var body responseBody
+	actx, cancel := context.WithTimeout(context.WithValue(ctx, bodyKey{}, &body), c.timeout)
+	defer cancel()
+	if _, err := c.pd.ManageEventWithContext(actx, ev); err != nil {
+		return fmt.Errorf("%s: %w", op, c.describe(err, &body))
 	}
-	return fmt.Errorf("%s: %w", op, err)
+	return nil
 }
 
 // StatusError is an answer from PagerDuty other than 202 Accepted.
@@ -358,6 +316,8 @@ type StatusError struct {
 	Status  string   // PagerDuty's status field ("invalid event", "throttle event")
 	Message string   // PagerDuty's message
 	Errors  []string // PagerDuty's list of problems with the event
+	// Wait is the answer's Retry-After (on a 429, say); zero when absent.
+	Wait time.Duration
 }
 
 // Error says what PagerDuty answered, including its list of problems, so a
@@ -381,20 +341,22 @@ func (e *StatusError) Temporary() bool {
 	return e.Code == http.StatusTooManyRequests || e.Code == http.StatusRequestTimeout || e.Code >= 500
 }
 
-func retryable(err error) bool {
-	var se *StatusError
-	if errors.As(err, &se) {
-		return se.Temporary()
-	}
-	return true // transport failures and timeouts: the key makes a repeat safe
-}
+// Permanent says whether repeating the event cannot succeed: PagerDuty
+// refused it for what it is (400 invalid event, 401/403 a bad routing key,
+// 413 too large), not for how busy it is. Transport failures and timeouts
+// are not StatusErrors: the dedup key makes repeating them safe.
+func (e *StatusError) Permanent() bool { return !e.Temporary() }
+
+// RetryAfter is how long PagerDuty asked the caller to wait before
+// repeating the event, when it did.
+func (e *StatusError) RetryAfter() (time.Duration, bool) { return e.Wait, e.Wait > 0 }
 
 // describe turns go-pagerduty's error into a StatusError when PagerDuty
 // answered, and makes sure no text carries the routing key.
 func (c *Client) describe(err error, body *responseBody) error {
 	var apiErr pagerduty.APIError
 	if errors.As(err, &apiErr) {
-		se := &StatusError{Code: apiErr.StatusCode}
+		se := &StatusError{Code: apiErr.StatusCode, Wait: body.retryAfter}
 		if body.ok {
 			se.Status, se.Message, se.Errors = body.Status, body.Message, body.Errors
 		}
@@ -409,10 +371,11 @@ func (c *Client) describe(err error, body *responseBody) error {
 // responseBody is PagerDuty's error answer, captured by capturingClient
 // because go-pagerduty reads only REST-style error bodies.
 type responseBody struct {
-	ok      bool
-	Status  string   `json:"status"`
-	Message string   `json:"message"`
-	Errors  []string `json:"errors"`
+	ok         bool
+	retryAfter time.Duration // the Retry-After header, in seconds on the wire
+	Status     string        `json:"status"`
+	Message    string        `json:"message"`
+	Errors     []string      `json:"errors"`
 }
 
 type bodyKey struct{}
@@ -428,6 +391,9 @@ func (c *capturingClient) Do(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	if dst, ok := req.Context().Value(bodyKey{}).(*responseBody); ok {
+		if secs, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && secs > 0 {
+			dst.retryAfter = time.Duration(secs) * time.Second
+		}
 		b, rerr := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		_ = resp.Body.Close()
 		resp.Body = io.NopCloser(bytes.NewReader(b))
@@ -436,83 +402,4 @@ func (c *capturingClient) Do(req *http.Request) (*http.Response, error) {
 		}
 	}
 	return resp, nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-	}
-	return nil
-}
-
-func jitter(d time.Duration) time.Duration {
-	if d <= 0 {
-		return 0
-	}
-	return rand.N(d) // #nosec G404 -- jitter needs no cryptographic randomness
-}
-
-// EventFromState builds the trigger for an escalated incident from its
-// record, so the person paged gets everything firebreak learned: the
-// diagnosis, each action with its before and after values, and the
-// verification evidence, with links to the timeline and the alert.
-func EventFromState(s incident.State, reason, timelineURL string) Event {
-	alertname := s.Alert.Labels["alertname"]
-	summary := s.Alert.Annotations["summary"]
-	if summary == "" {
-		summary = alertname
-	}
-	if reason == "" {
-		reason = s.Reason
-	}
-	if reason != "" {
-		summary = strings.TrimSpace(summary + ": " + reason)
-	}
-	source := s.Alert.Labels["instance"]
-	if source == "" {
-		source = s.Alert.Labels["job"]
-	}
-	details := map[string]any{
-		"incident_id": s.IncidentID,
-		"runbook":     s.Runbook,
-		"phase":       s.Phase,
-		"labels":      s.Alert.Labels,
-	}
-	if reason != "" {
-		details["reason"] = reason
-	}
-	if len(s.Diagnosis) > 0 {
-		details["diagnosis"] = s.Diagnosis
-	}
-	if len(s.Actions) > 0 {
-		details["actions"] = s.Actions
-	}
-	if len(s.Checks) > 0 {
-		details["checks"] = s.Checks
-	}
-	if s.Verification != "" {
-		details["verification"] = s.Verification
-	}
-	e := Event{
-		DedupKey:      s.IncidentID,
-		Summary:       summary,
-		Severity:      SeverityFromAlert(s.Alert.Labels),
-		Source:        source,
-		Component:     s.Alert.Labels["service"],
-		Group:         s.Alert.Labels["namespace"],
-		Class:         alertname,
-		CustomDetails: details,
-		Timestamp:     s.Alert.StartsAt,
-	}
-	if timelineURL != "" {
-		e.Links = append(e.Links, Link{Href: timelineURL, Text: "firebreak timeline"})
-	}
-	if s.Alert.GeneratorURL != "" {
-		e.Links = append(e.Links, Link{Href: s.Alert.GeneratorURL, Text: "Alert source"})
-	}
-	return e
 }

@@ -2,45 +2,23 @@ package pagerduty
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/firebreak-dev/firebreak/internal/incident"
 	"github.com/firebreak-dev/firebreak/internal/testutil/pdserver"
 )
 
-type sleeps struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	s.d = append(s.d, d)
-	s.mu.Unlock()
-	return ctx.Err()
-}
-
-func (s *sleeps) waits() []time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]time.Duration(nil), s.d...)
-}
-
-func newClient(t *testing.T, url string) (*Client, *sleeps) {
+func newClient(t *testing.T, url string) *Client {
 	t.Helper()
-	s := &sleeps{}
-	c, err := New(Config{RoutingKey: pdserver.TestRoutingKey, EventsURL: url, Timeout: 5 * time.Second}, slog.New(slog.DiscardHandler), WithSleep(s.sleep))
+	c, err := New(Config{RoutingKey: pdserver.TestRoutingKey, EventsURL: url, Timeout: 5 * time.Second}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, s
+	return c
 }
 
 func escalation() Event {
@@ -64,7 +42,7 @@ func escalation() Event {
 
 func TestTriggerRetryResolve(t *testing.T) {
 	srv := pdserver.Start(t)
-	c, _ := newClient(t, srv.URL)
+	c := newClient(t, srv.URL)
 	ctx := context.Background()
 
 	if err := c.Trigger(ctx, escalation()); err != nil {
@@ -99,7 +77,7 @@ func TestTriggerRetryResolve(t *testing.T) {
 
 func TestLimits(t *testing.T) {
 	srv := pdserver.Start(t)
-	c, _ := newClient(t, srv.URL)
+	c := newClient(t, srv.URL)
 	ctx := context.Background()
 
 	e := escalation()
@@ -152,46 +130,50 @@ func keysAndPrefixes(d map[string]any) map[string]string {
 	return out
 }
 
-func TestRetries(t *testing.T) {
+// TestOneAttemptPerEvent: the client never retries (Temporal does, above
+// it); a refusal says whether PagerDuty asks clients to retry it and how
+// long it asked them to wait.
+func TestOneAttemptPerEvent(t *testing.T) {
 	tests := []struct {
-		name      string
-		fail      int
-		status    int
-		wantCalls int
-		wantErr   bool
-		wantIncid int
+		name       string
+		status     int
+		retryAfter time.Duration
+		wantWait   time.Duration
+		wantFinal  bool
 	}{
-		{name: "429 twice then accepted", fail: 2, status: http.StatusTooManyRequests, wantCalls: 3, wantIncid: 1},
-		{name: "503 forever stops after max attempts", fail: 10, status: http.StatusServiceUnavailable, wantCalls: MaxAttempts, wantErr: true},
-		{name: "429 forever stops after max attempts", fail: 10, status: http.StatusTooManyRequests, wantCalls: MaxAttempts, wantErr: true},
-		{name: "400 is not retried", fail: 10, status: http.StatusBadRequest, wantCalls: 1, wantErr: true},
+		{name: "503 may pass later", status: http.StatusServiceUnavailable},
+		{name: "500 may pass later", status: http.StatusInternalServerError},
+		{name: "429 carries Retry-After", status: http.StatusTooManyRequests, retryAfter: 7 * time.Second, wantWait: 7 * time.Second},
+		{name: "429 without Retry-After", status: http.StatusTooManyRequests},
+		{name: "400 is final", status: http.StatusBadRequest, wantFinal: true},
+		{name: "401 bad key is final", status: http.StatusUnauthorized, wantFinal: true},
+		{name: "403 is final", status: http.StatusForbidden, wantFinal: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := pdserver.Start(t)
-			srv.FailNext(tt.fail, tt.status)
-			c, s := newClient(t, srv.URL)
+			srv.FailNext(10, tt.status)
+			srv.SetRetryAfter(tt.retryAfter)
+			c := newClient(t, srv.URL)
 			err := c.Trigger(context.Background(), escalation())
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("err = %v", err)
+			if n := len(srv.Events()); n != 1 {
+				t.Errorf("%d requests, want exactly 1", n)
 			}
-			if err != nil && strings.Contains(err.Error(), pdserver.TestRoutingKey) {
+			var se *StatusError
+			if !errors.As(err, &se) || se.Code != tt.status {
+				t.Fatalf("err = %v, want a StatusError %d", err, tt.status)
+			}
+			if strings.Contains(err.Error(), pdserver.TestRoutingKey) {
 				t.Errorf("error leaks the routing key: %v", err)
 			}
-			if n := len(srv.Events()); n != tt.wantCalls {
-				t.Errorf("%d requests, want %d", n, tt.wantCalls)
+			if wait, ok := se.RetryAfter(); wait != tt.wantWait || ok != (tt.wantWait > 0) {
+				t.Errorf("RetryAfter = %s, %t; want %s", wait, ok, tt.wantWait)
 			}
-			if n := len(s.waits()); n != tt.wantCalls-1 {
-				t.Errorf("%d waits, want %d", n, tt.wantCalls-1)
+			if se.Permanent() != tt.wantFinal {
+				t.Errorf("Permanent = %t, want %t", se.Permanent(), tt.wantFinal)
 			}
-			for i, w := range s.waits() {
-				base := time.Second << i
-				if w < base || w >= base+base/2 {
-					t.Errorf("wait %d = %s, want [%s, %s)", i, w, base, base+base/2)
-				}
-			}
-			if n := len(srv.Incidents()); n != tt.wantIncid {
-				t.Errorf("%d incidents, want %d", n, tt.wantIncid)
+			if n := len(srv.Incidents()); n != 0 {
+				t.Errorf("%d incidents, want none", n)
 			}
 		})
 	}
@@ -205,7 +187,7 @@ func TestInvalidEventNotRetried(t *testing.T) {
 	}
 	err = c.Trigger(context.Background(), escalation())
 	var se *StatusError
-	if !errors.As(err, &se) || se.Code != http.StatusBadRequest || se.Temporary() || !strings.Contains(err.Error(), "routing_key") {
+	if !errors.As(err, &se) || se.Code != http.StatusBadRequest || !se.Permanent() || !strings.Contains(err.Error(), "routing_key") {
 		t.Fatalf("err = %v, want a 400 naming routing_key", err)
 	}
 	if strings.Contains(err.Error(), "short-key") {
@@ -245,45 +227,5 @@ func TestNewValidates(t *testing.T) {
 	}
 	if err := c.Resolve(context.Background(), ""); err == nil {
 		t.Error("resolve without a dedup key succeeded")
-	}
-}
-
-func TestEventFromStateCarriesContext(t *testing.T) {
-	srv := pdserver.Start(t)
-	c, _ := newClient(t, srv.URL)
-	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	s := incident.State{
-		IncidentID: "pool-exhaustion/3f2a9c1e",
-		Runbook:    "pool-exhaustion",
-		Phase:      incident.PhaseEscalating,
-		Reason:     "verification failed",
-		Alert: incident.Alert{
-			Labels:       map[string]string{"alertname": "PgBouncerPoolExhausted", "severity": "page", "instance": "pgbouncer:6432", "service": "pgbouncer"},
-			Annotations:  map[string]string{"summary": "Clients waiting on pool app"},
-			StartsAt:     at,
-			GeneratorURL: "http://127.0.0.1:9090/graph",
-		},
-		Diagnosis:    []incident.DiagnosisRecord{{Name: "waiting", Query: "cl_waiting", Value: 42, Found: true, Series: 1}},
-		Actions:      []incident.ActionRecord{{Name: "grow", Kind: "pgbouncer_pool_size", Target: "app", Prior: 20, Planned: 30, Applied: true, Changed: true, At: at}},
-		Checks:       []incident.CheckRecord{{Query: "cl_waiting == 0", Value: 40, Found: true, Passed: false, At: at.Add(2 * time.Minute)}},
-		Verification: "failed",
-	}
-	e := EventFromState(s, "", "http://127.0.0.1:8233/x")
-	if e.DedupKey != s.IncidentID || e.Severity != SeverityCritical || e.Source != "pgbouncer:6432" || e.Class != "PgBouncerPoolExhausted" ||
-		e.Summary != "Clients waiting on pool app: verification failed" || len(e.Links) != 2 || !e.Timestamp.Equal(at) {
-		t.Fatalf("event = %+v", e)
-	}
-	if err := c.Trigger(context.Background(), e); err != nil {
-		t.Fatal(err)
-	}
-	in, _ := srv.Incident(s.IncidentID)
-	actions, _ := in.CustomDetails["actions"].([]any)
-	checks, _ := in.CustomDetails["checks"].([]any)
-	if len(actions) != 1 || len(checks) != 1 || in.CustomDetails["diagnosis"] == nil || in.CustomDetails["verification"] != "failed" {
-		t.Fatalf("custom details = %v", in.CustomDetails)
-	}
-	a := actions[0].(map[string]any)
-	if a["Prior"] != json.Number("20") || a["Planned"] != json.Number("30") {
-		t.Errorf("action lacks before/after values: %v", a)
 	}
 }

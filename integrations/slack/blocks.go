@@ -5,14 +5,11 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
-
-	"github.com/firebreak-dev/firebreak/internal/incident"
 )
 
 // Action IDs of the approval buttons; ParseInteraction accepts only these.
@@ -21,6 +18,14 @@ const (
 	ActionDeny    = "firebreak_deny"
 	// approvalBlockID names the actions block holding the buttons.
 	approvalBlockID = "firebreak_approval"
+)
+
+// Outcomes an IncidentMessage shows with their own emoji; any other
+// outcome (or none yet) shows the incident as ongoing.
+const (
+	OutcomeResolved  = "resolved"
+	OutcomeEscalated = "escalated"
+	OutcomeStopped   = "stopped"
 )
 
 // Decisions an Interaction or a Decision carries.
@@ -41,16 +46,16 @@ const (
 )
 
 // IncidentMessage is what the incident's header message shows. It is a plain
-// struct so the escalation code can fill it from the record without this
-// package knowing about workflows.
+// struct so the escalation code can fill it from its record without this
+// package knowing about incidents.
 type IncidentMessage struct {
 	IncidentID   string   // the incident's workflow ID, shown so people can use firebreak approve/deny
 	Runbook      string   // the runbook handling the incident
 	Title        string   // the alert name or target, the header's text
 	Severity     string   // the alert's severity label
 	Summary      string   // the alert's summary annotation
-	Phase        string   // the current phase (incident.Phase*)
-	Outcome      string   // the outcome once decided (incident.Outcome*)
+	Phase        string   // the current phase, as the record names it
+	Outcome      string   // the outcome once decided (OutcomeResolved, …)
 	Reason       string   // why the outcome, or why the incident is waiting
 	Diagnosis    []Field  // diagnosis highlights, in runbook order
 	Actions      []string // one line per action taken, in order
@@ -189,69 +194,13 @@ func DecisionBlocks(outcome string, by []Decision) []slack.Block {
 	return blocks
 }
 
-// MessageFromState fills an IncidentMessage from the incident record, so
-// every sink shows the same facts.
-func MessageFromState(s incident.State, timelineURL string) IncidentMessage {
-	m := IncidentMessage{
-		IncidentID:   s.IncidentID,
-		Runbook:      s.Runbook,
-		Title:        s.Alert.Labels["alertname"],
-		Severity:     s.Alert.Labels["severity"],
-		Summary:      s.Alert.Annotations["summary"],
-		Phase:        s.Phase,
-		Outcome:      s.Outcome,
-		Reason:       s.Reason,
-		TimelineURL:  timelineURL,
-		GeneratorURL: s.Alert.GeneratorURL,
-	}
-	if m.Summary == "" {
-		m.Summary = s.Alert.Annotations["description"]
-	}
-	for _, d := range s.Diagnosis {
-		v := strconv.FormatFloat(d.Value, 'g', 6, 64)
-		switch {
-		case d.Error != "":
-			v = "error: " + d.Error
-		case !d.Found:
-			v = "no series"
-		case d.Series > 1:
-			v += fmt.Sprintf(" (%d series)", d.Series)
-		}
-		m.Diagnosis = append(m.Diagnosis, Field{Name: d.Name, Value: v})
-	}
-	for _, a := range s.Actions {
-		m.Actions = append(m.Actions, ActionLine(a))
-	}
-	if s.Verification != "" {
-		m.Actions = append(m.Actions, "verification: "+s.Verification)
-	}
-	return m
-}
-
-// ActionLine says in one line what an action did, with its before and after
-// values, for the thread and the header.
-func ActionLine(a incident.ActionRecord) string {
-	state := "applied"
-	switch {
-	case a.Error != "":
-		state = "failed: " + a.Error
-	case a.DryRun:
-		state = "dry run"
-	case a.Applied && !a.Changed:
-		state = "already set"
-	case !a.Applied:
-		state = "not applied"
-	}
-	return fmt.Sprintf("%s %s %s: %d → %d (%s)", a.Name, a.Kind, a.Target, a.Prior, a.Planned, state)
-}
-
 func statusEmoji(m IncidentMessage) string {
 	switch m.Outcome {
-	case incident.OutcomeResolved:
+	case OutcomeResolved:
 		return ":white_check_mark:"
-	case incident.OutcomeEscalated:
+	case OutcomeEscalated:
 		return ":rotating_light:"
-	case incident.OutcomeStopped:
+	case OutcomeStopped:
 		return ":octagonal_sign:"
 	}
 	return ":fire:"

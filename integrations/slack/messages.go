@@ -16,9 +16,9 @@ type MessageRef struct {
 	TS      string // the message's timestamp, Slack's message ID
 }
 
-// PostIncident posts an incident's header message into channel. It is not
-// retried on timeouts or server errors (Slack has no idempotency key, and a
-// retry could post twice); the caller keeps the returned ref and updates it.
+// PostIncident posts an incident's header message into channel; the caller
+// keeps the returned ref and updates it. Slack has no idempotency key, so a
+// post that timed out may have been made: repeating it may post twice.
 func (c *Client) PostIncident(ctx context.Context, channel string, m IncidentMessage) (MessageRef, error) {
 	op := fmt.Sprintf("slack post incident %s", m.IncidentID)
 	return c.post(ctx, op, channel, slack.MsgOptionBlocks(IncidentBlocks(m)...), slack.MsgOptionText(fallback(m), false))
@@ -95,7 +95,7 @@ func (c *Client) groupMembers(ctx context.Context, id string) ([]string, error) 
 		return e.users, nil
 	}
 	var users []string
-	err := c.call(ctx, "slack list user group "+id, true, func(ctx context.Context) error {
+	err := c.call(ctx, "slack list user group "+id, func(ctx context.Context) error {
 		var err error
 		users, err = c.api.GetUserGroupMembersContext(ctx, id)
 		return err
@@ -114,7 +114,7 @@ func (c *Client) post(ctx context.Context, op, channel string, opts ...slack.Msg
 		return MessageRef{}, fmt.Errorf("%s: no channel", op)
 	}
 	var ref MessageRef
-	err := c.call(ctx, op, false, func(ctx context.Context) error {
+	err := c.call(ctx, op, func(ctx context.Context) error {
 		ch, ts, err := c.api.PostMessageContext(ctx, channel, opts...)
 		ref = MessageRef{Channel: ch, TS: ts}
 		return err
@@ -125,13 +125,12 @@ func (c *Client) post(ctx context.Context, op, channel string, opts ...slack.Msg
 	return ref, nil
 }
 
-// update is idempotent (it sets the message's whole content), so it is
-// retried on server errors and timeouts too.
+// update sets the message's whole content, so repeating it is harmless.
 func (c *Client) update(ctx context.Context, op string, ref MessageRef, opts ...slack.MsgOption) error {
 	if ref.Channel == "" || ref.TS == "" {
 		return fmt.Errorf("%s: incomplete message reference %+v", op, ref)
 	}
-	return c.call(ctx, op, true, func(ctx context.Context) error {
+	return c.call(ctx, op, func(ctx context.Context) error {
 		_, _, _, err := c.api.UpdateMessageContext(ctx, ref.Channel, ref.TS, opts...)
 		return err
 	})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -19,8 +20,6 @@ import (
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slacktest"
-
-	"github.com/firebreak-dev/firebreak/internal/incident"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata")
@@ -36,6 +35,7 @@ type fakeSlack struct {
 	calls    []apiCall
 	limited  map[string]int // method → how many more calls answer 429
 	retryAft string         // the Retry-After header of those answers
+	apiError string         // when set, chat.postMessage answers "ok": false with it
 	groups   map[string][]string
 	nextTS   int
 }
@@ -72,6 +72,10 @@ func (f *fakeSlack) handle(method string) http.HandlerFunc {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
+		if f.apiError != "" && method == "chat.postMessage" {
+			_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": f.apiError})
+			return
+		}
 		switch method {
 		case "chat.postMessage":
 			f.nextTS++
@@ -101,34 +105,14 @@ func (f *fakeSlack) Calls(method string) []apiCall {
 	return out
 }
 
-// sleeps records the waits a client asked for instead of spending them.
-type sleeps struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	s.d = append(s.d, d)
-	s.mu.Unlock()
-	return ctx.Err()
-}
-
-func (s *sleeps) waits() []time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]time.Duration(nil), s.d...)
-}
-
-func newTestClient(t *testing.T, f *fakeSlack, opts ...Option) (*Client, *sleeps) {
+func newTestClient(t *testing.T, f *fakeSlack, opts ...Option) *Client {
 	t.Helper()
-	s := &sleeps{}
-	opts = append([]Option{WithSleep(s.sleep), WithTimeout(5 * time.Second)}, opts...)
+	opts = append([]Option{WithTimeout(5 * time.Second)}, opts...)
 	c, err := New(Config{BotToken: testBotToken, SigningSecret: testSecret, APIURL: f.srv.GetAPIURL()}, slog.New(slog.DiscardHandler), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, s
+	return c
 }
 
 func testIncident() IncidentMessage {
@@ -138,7 +122,7 @@ func testIncident() IncidentMessage {
 		Title:        "PgBouncerPoolExhausted",
 		Severity:     "critical",
 		Summary:      "Clients waiting on pgbouncer pool app <script> & friends",
-		Phase:        incident.PhaseVerifying,
+		Phase:        "verifying",
 		Diagnosis:    []Field{{Name: "waiting_clients", Value: "42"}, {Name: "pool_size", Value: "20"}},
 		Actions:      []string{"grow_pool pgbouncer_pool_size app: 20 → 30 (applied)"},
 		TimelineURL:  "http://127.0.0.1:8233/namespaces/default/workflows/pool-exhaustion%2F3f2a9c1e",
@@ -187,7 +171,7 @@ func decodeBlocks(t *testing.T, form url.Values) []map[string]any {
 
 func TestPostUpdateThread(t *testing.T) {
 	f := newFakeSlack(t)
-	c, _ := newTestClient(t, f)
+	c := newTestClient(t, f)
 	ctx := context.Background()
 
 	ref, err := c.PostIncident(ctx, "C0INCIDENTS", testIncident())
@@ -216,7 +200,7 @@ func TestPostUpdateThread(t *testing.T) {
 	}
 
 	m := testIncident()
-	m.Phase, m.Outcome, m.Reason = incident.PhaseAwaitingResolution, incident.OutcomeResolved, "verification passed"
+	m.Phase, m.Outcome, m.Reason = "awaiting_resolution", OutcomeResolved, "verification passed"
 	if err := c.UpdateIncident(ctx, ref, m); err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +227,7 @@ func TestPostUpdateThread(t *testing.T) {
 
 func TestApprovalButtonsAndReplace(t *testing.T) {
 	f := newFakeSlack(t)
-	c, _ := newTestClient(t, f)
+	c := newTestClient(t, f)
 	ctx := context.Background()
 	parent := MessageRef{Channel: "C0INCIDENTS", TS: "1700000000.000001"}
 
@@ -309,7 +293,7 @@ func TestResolveApprovers(t *testing.T) {
 	f := newFakeSlack(t)
 	f.groups["S0DBAONCALL"] = []string{"U0DBA1", "U0DBA2"}
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	c, _ := newTestClient(t, f, WithClock(func() time.Time { return now }))
+	c := newTestClient(t, f, WithClock(func() time.Time { return now }))
 	ctx := context.Background()
 
 	got, err := c.ResolveApprovers(ctx, []string{"U012ABCDEF", "W0ENTERPRISE", "S0DBAONCALL"})
@@ -345,45 +329,53 @@ func TestResolveApprovers(t *testing.T) {
 	}
 }
 
-func TestRateLimitRetries(t *testing.T) {
+// TestOneAttemptPerCall: the client never retries (Temporal does, above
+// it); a failure says what Slack answered, so the caller can honour a rate
+// limit's Retry-After and give up at once on what no repeat can change.
+func TestOneAttemptPerCall(t *testing.T) {
 	tests := []struct {
-		name       string
-		limited    int
-		retryAfter string
-		wantCalls  int
-		wantErr    bool
+		name      string
+		limited   int
+		apiError  string
+		wantErr   bool
+		wantWait  time.Duration
+		wantFinal bool
 	}{
-		{name: "one 429 then ok", limited: 1, retryAfter: "1", wantCalls: 2},
-		{name: "always 429 stops after max attempts", limited: 10, retryAfter: "2", wantCalls: MaxAttempts, wantErr: true},
-		{name: "retry-after beyond the limit fails at once", limited: 10, retryAfter: "120", wantCalls: 1, wantErr: true},
+		{name: "ok", limited: 0},
+		{name: "429 carries Retry-After", limited: 10, wantErr: true, wantWait: 2 * time.Second},
+		{name: "invalid token is final", apiError: "invalid_auth", wantErr: true, wantFinal: true},
+		{name: "unknown channel is final", apiError: "channel_not_found", wantErr: true, wantFinal: true},
+		{name: "internal error may pass later", apiError: "internal_error", wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeSlack(t)
 			f.limited["chat.postMessage"] = tt.limited
-			f.retryAft = tt.retryAfter
-			c, s := newTestClient(t, f)
+			f.retryAft = "2"
+			f.apiError = tt.apiError
+			c := newTestClient(t, f)
 			_, err := c.PostIncident(context.Background(), "C0INCIDENTS", testIncident())
+			if n := len(f.Calls("chat.postMessage")); n != 1 {
+				t.Errorf("%d calls, want exactly 1", n)
+			}
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
 			}
-			if err != nil && strings.Contains(err.Error(), testBotToken) {
+			if err == nil {
+				return
+			}
+			if strings.Contains(err.Error(), testBotToken) {
 				t.Errorf("error leaks the token: %v", err)
 			}
-			if n := len(f.Calls("chat.postMessage")); n != tt.wantCalls {
-				t.Errorf("%d calls, want %d", n, tt.wantCalls)
+			var se *Error
+			if !errors.As(err, &se) {
+				t.Fatalf("error %T %v is not a *slack.Error", err, err)
 			}
-			waits := s.waits()
-			if len(waits) != tt.wantCalls-1 {
-				t.Errorf("%d waits, want %d", len(waits), tt.wantCalls-1)
+			if wait, ok := se.RetryAfter(); wait != tt.wantWait || ok != (tt.wantWait > 0) {
+				t.Errorf("RetryAfter = %s, %t; want %s", wait, ok, tt.wantWait)
 			}
-			var ra time.Duration
-			fmt.Sscanf(tt.retryAfter, "%d", &ra)
-			ra *= time.Second
-			for _, w := range waits {
-				if w < ra || w > ra+ra/4 {
-					t.Errorf("wait %s outside Retry-After %s plus jitter", w, ra)
-				}
+			if se.Permanent() != tt.wantFinal {
+				t.Errorf("Permanent = %t, want %t (%v)", se.Permanent(), tt.wantFinal, err)
 			}
 		})
 	}
@@ -396,7 +388,7 @@ func TestGolden(t *testing.T) {
 	}
 	at := time.Date(2026, 11, 23, 12, 40, 0, 0, time.UTC)
 	resolved := testIncident()
-	resolved.Phase, resolved.Outcome, resolved.Reason = incident.PhaseAwaitingResolution, incident.OutcomeResolved, "verification passed: cl_waiting == 0 for 2m"
+	resolved.Phase, resolved.Outcome, resolved.Reason = "awaiting_resolution", OutcomeResolved, "verification passed: cl_waiting == 0 for 2m"
 	for name, blocks := range map[string][]slack.Block{
 		"incident_header.json":   IncidentBlocks(testIncident()),
 		"incident_resolved.json": IncidentBlocks(resolved),
@@ -442,39 +434,6 @@ func TestGolden(t *testing.T) {
 				t.Errorf("%s differs from the golden file (run with -update):\n%s", name, got)
 			}
 		})
-	}
-}
-
-func TestMessageFromState(t *testing.T) {
-	s := incident.State{
-		IncidentID: "pool-exhaustion/abc",
-		Runbook:    "pool-exhaustion",
-		Phase:      incident.PhaseEscalating,
-		Outcome:    incident.OutcomeEscalated,
-		Reason:     "verification failed",
-		Alert: incident.Alert{
-			Labels:       map[string]string{"alertname": "PgBouncerPoolExhausted", "severity": "page"},
-			Annotations:  map[string]string{"description": "clients waiting"},
-			GeneratorURL: "http://127.0.0.1:9090/graph",
-		},
-		Diagnosis: []incident.DiagnosisRecord{
-			{Name: "waiting", Value: 42, Found: true, Series: 1},
-			{Name: "absent", Found: false},
-			{Name: "broken", Error: "bad query"},
-		},
-		Actions:      []incident.ActionRecord{{Name: "grow", Kind: "pgbouncer_pool_size", Target: "app", Prior: 20, Planned: 30, Applied: true, Changed: true}},
-		Verification: "failed: cl_waiting still 40",
-	}
-	m := MessageFromState(s, "http://127.0.0.1:8233/x")
-	want := IncidentMessage{
-		IncidentID: "pool-exhaustion/abc", Runbook: "pool-exhaustion", Title: "PgBouncerPoolExhausted", Severity: "page",
-		Summary: "clients waiting", Phase: incident.PhaseEscalating, Outcome: incident.OutcomeEscalated, Reason: "verification failed",
-		Diagnosis:   []Field{{"waiting", "42"}, {"absent", "no series"}, {"broken", "error: bad query"}},
-		Actions:     []string{"grow pgbouncer_pool_size app: 20 → 30 (applied)", "verification: failed: cl_waiting still 40"},
-		TimelineURL: "http://127.0.0.1:8233/x", GeneratorURL: "http://127.0.0.1:9090/graph",
-	}
-	if fmt.Sprintf("%#v", m) != fmt.Sprintf("%#v", want) {
-		t.Errorf("MessageFromState:\n%#v\nwant\n%#v", m, want)
 	}
 }
 

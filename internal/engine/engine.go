@@ -69,9 +69,10 @@ type Options struct {
 	RecordPath string
 	// UIURL is the Temporal Web UI's base URL, for timeline links.
 	UIURL string
-	// Chat and Pager are the Slack and PagerDuty integrations; nil when
-	// not configured.
-	Chat  escalate.Chat
+	// Chat and Pager are the Slack and PagerDuty integrations, built
+	// complete by the caller and never changed here; nil when not
+	// configured. Timeline links reach Slack in each activity's input.
+	Chat  *escalate.SlackChat
 	Pager escalate.Pager
 	// Slack, when set, serves POST /slack/interactions (and Socket Mode
 	// when it has an app token) for approval buttons.
@@ -131,9 +132,6 @@ func Start(ctx context.Context, o Options) (*Engine, error) {
 		return nil, fmt.Errorf("temporal client for %s: %w", o.TemporalAddress, err)
 	}
 	e.client = c
-	if chat, ok := o.Chat.(*escalate.SlackChat); ok && chat.TimelineURL == nil {
-		chat.TimelineURL = e.TimelineURL
-	}
 	if o.Role == RoleAll || o.Role == RoleWorker {
 		if err := e.startWorker(); err != nil {
 			c.Close()
@@ -160,10 +158,14 @@ func (e *Engine) startWorker() error {
 	w := worker.New(e.client, o.TaskQueue, worker.Options{})
 	workflows.Register(w)
 	record := &escalate.RecordSink{Path: o.RecordPath, Log: o.Log}
+	esc := &escalate.Activities{Record: record, Pager: o.Pager, Log: o.Log}
+	if o.Chat != nil {
+		esc.Threads, esc.Approvals = o.Chat, o.Chat
+	}
 	activities.Register(w, activities.Set{
 		Diagnose:  &diagnose.Activities{Prom: prom, Log: o.Log},
 		Remediate: &remediate.Activities{Secrets: o.Secrets, Log: o.Log, Timeout: 10 * time.Second},
-		Escalate:  &escalate.Activities{Record: record, Chat: o.Chat, Pager: o.Pager, Log: o.Log},
+		Escalate:  esc,
 		Recorder:  &workflows.Recorder{Metrics: e.metrics},
 		Permits:   &workflows.Permits{Client: e.client, TaskQueue: o.TaskQueue},
 		// Always registered: without a cluster they fail as not configured.

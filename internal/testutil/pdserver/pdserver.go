@@ -83,6 +83,7 @@ type Server struct {
 	incidents  []*Incident // in opening order; a resolved key may reopen as a new incident
 	failNext   int
 	failStatus int
+	retryAfter time.Duration
 	delay      time.Duration
 }
 
@@ -111,11 +112,20 @@ func (s *Server) Close() {
 }
 
 // FailNext makes the next n requests fail with status (429, 500, 503...)
-// before any validation, the way an overloaded PagerDuty answers.
+// before any validation, the way an overloaded PagerDuty answers; a large n
+// makes every request fail.
 func (s *Server) FailNext(n int, status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failNext, s.failStatus = n, status
+}
+
+// SetRetryAfter makes the failures FailNext causes carry a Retry-After
+// header of d (whole seconds, as PagerDuty sends it; 0: none).
+func (s *Server) SetRetryAfter(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.retryAfter = d
 }
 
 // SetDelay makes every later answer wait d (0: answer at once); a request
@@ -173,7 +183,7 @@ type response struct {
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	delay := s.delay
+	delay, retryAfter := s.delay, s.retryAfter
 	fail := 0
 	if s.failNext > 0 {
 		s.failNext--
@@ -218,6 +228,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		msg := response{Status: "error", Message: "Internal error"}
 		if fail == http.StatusTooManyRequests {
 			msg = response{Status: "throttle event", Message: "Requests for this service are arriving too quickly. Please retry later."}
+		}
+		if retryAfter > 0 {
+			w.Header().Set("Retry-After", fmt.Sprint(int(retryAfter/time.Second)))
 		}
 		s.answer(w, ev, msg)
 		return
