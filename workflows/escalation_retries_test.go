@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,6 +61,38 @@ func TestEscalationStepIsOneRetryLayer(t *testing.T) {
 	t.Logf("PagerDuty received %d trigger POSTs for one escalation step of %d attempts", posts, escalationAttempts)
 	if posts != escalationAttempts {
 		t.Fatalf("PagerDuty received %d POSTs for one step, want %d (one per recorded attempt)", posts, escalationAttempts)
+	}
+}
+
+// TestEscalationStepHonoursRetryAfter: a PagerDuty that throttles every
+// event with Retry-After: 30 makes the step loop wait 30 s between
+// attempts (instead of its 2 s, 4 s, … backoff), still 6 attempts, one
+// POST each.
+func TestEscalationStepHonoursRetryAfter(t *testing.T) {
+	pd := pdserver.Start(t)
+	pd.FailNext(1000, http.StatusTooManyRequests)
+	pd.SetRetryAfter(30 * time.Second)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	pc, err := pagerduty.New(pagerduty.Config{RoutingKey: pdserver.TestRoutingKey, EventsURL: pd.URL}, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := envWithEscalation(t, &escalate.Activities{Pager: &escalate.PagerDutyPager{Default: pc}, Log: quiet})
+	st := e.run(t, Input{IncidentID: "pool-paged/2", Runbook: pinned(t, "pool-paged.hcl"), Alert: firing()})
+	var failed []time.Time
+	for _, ev := range st.Timeline {
+		if ev.Kind == "escalate" && strings.HasPrefix(ev.Message, "pagerduty attempt ") {
+			failed = append(failed, ev.At)
+		}
+	}
+	if len(failed) != escalationAttempts || len(pd.Events()) != escalationAttempts {
+		t.Fatalf("%d failed attempts recorded, %d POSTs; want %d each", len(failed), len(pd.Events()), escalationAttempts)
+	}
+	for i := 1; i < len(failed); i++ {
+		// The backoff alone would be 2 s, 4 s, 8 s, 16 s, 32 s.
+		if gap := failed[i].Sub(failed[i-1]); gap < 30*time.Second {
+			t.Errorf("attempt %d came %s after the one before; PagerDuty asked for 30s", i+1, gap)
+		}
 	}
 }
 
