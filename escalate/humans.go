@@ -54,6 +54,20 @@ type NotifyInput struct {
 	Header Header
 	// Text, when set, is posted as a reply in the thread.
 	Text string
+	// Record is the whole incident record that workflows sent before inputs
+	// were bounded. It is never sent; it is read only so that a post such
+	// a workflow scheduled, still pending when this worker picks it up,
+	// shows its header (without the timeline link) instead of an empty one.
+	Record *incident.State `json:",omitempty"`
+}
+
+// header is the header to show, from Header or, for a post scheduled
+// before inputs were bounded, from the record it carried.
+func header(h Header, legacy *incident.State) Header {
+	if h.IncidentID == "" && legacy != nil {
+		return HeaderOf(*legacy, "")
+	}
+	return h
 }
 
 // Notify keeps the incident's Slack header current and posts Text in its
@@ -63,17 +77,18 @@ func (a *Activities) Notify(ctx context.Context, in NotifyInput) (incident.Slack
 	if a.Threads == nil {
 		return incident.SlackMessage{}, notConfigured("slack", ErrTypeChatNotConfigured)
 	}
-	id := in.Header.IncidentID
+	h := header(in.Header, in.Record)
+	id := h.IncidentID
 	var msg incident.SlackMessage
 	if in.Thread == nil {
-		m, err := a.Threads.PostIncident(ctx, in.Channel, in.Header)
+		m, err := a.Threads.PostIncident(ctx, in.Channel, h)
 		if err != nil {
 			return msg, deliveryError(fmt.Sprintf("post incident %s to %s", id, in.Channel), err)
 		}
 		msg = m
 	} else {
 		msg = *in.Thread
-		if err := a.Threads.UpdateIncident(ctx, msg, in.Header); err != nil {
+		if err := a.Threads.UpdateIncident(ctx, msg, h); err != nil {
 			return msg, deliveryError("update incident "+id, err)
 		}
 	}
@@ -95,6 +110,9 @@ type ApprovalInput struct {
 	// Actions are what the remediation will do, one line each (ActionLine);
 	// none says "run remediation …".
 	Actions []string
+	// Record is read only from requests scheduled before inputs were
+	// bounded, as NotifyInput.Record is.
+	Record *incident.State `json:",omitempty"`
 }
 
 // RequestApproval posts the Approve/Deny buttons in the incident's thread,
@@ -104,21 +122,25 @@ func (a *Activities) RequestApproval(ctx context.Context, in ApprovalInput) (inc
 		return incident.SlackMessage{}, notConfigured("slack", ErrTypeChatNotConfigured)
 	}
 	op := "post approval " + in.Approval.ID
+	h := header(in.Header, in.Record)
+	actions := in.Actions
+	if len(actions) == 0 && in.Record != nil {
+		actions = ActionLines(in.Record.Actions)
+	}
 	var parent incident.SlackMessage
 	if in.Thread != nil {
 		parent = *in.Thread
 	} else {
-		p, err := a.Threads.PostIncident(ctx, in.Channel, in.Header)
+		p, err := a.Threads.PostIncident(ctx, in.Channel, h)
 		if err != nil {
 			return incident.SlackMessage{}, deliveryError(op, err)
 		}
 		parent = p
 	}
-	actions := in.Actions
 	if len(actions) == 0 {
 		actions = []string{fmt.Sprintf("run remediation %q", in.Approval.Remediation)}
 	}
-	m, err := a.Approvals.PostApproval(ctx, parent, in.Header.IncidentID, in.Approval, actions)
+	m, err := a.Approvals.PostApproval(ctx, parent, h.IncidentID, in.Approval, actions)
 	if err != nil {
 		return m, deliveryError(op, err)
 	}
