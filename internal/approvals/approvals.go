@@ -1,27 +1,24 @@
 // Package approvals delivers people's answers to incidents: Approve/Deny
-// clicks from Slack and decisions and acknowledgements from operators
-// through the HTTP API (what `firebreak approve`, `deny` and `ack` call).
-// Both paths end in the same Temporal updates, so the incident records the
-// same decision whichever way it came.
+// clicks from Slack (the slack.Decider) and decisions and acknowledgements
+// from operators (Decide and Acknowledge, which internal/operator's HTTP
+// API calls for `firebreak approve`, `deny` and `ack`). Both paths end in
+// the same Temporal updates, so the incident records the same decision
+// whichever way it came.
 //
-// Who may answer is checked twice: here, where the person is authenticated
+// Who may answer is checked twice: where the person is authenticated
 // (Slack's signed request and the runbook's allowlist with user groups
-// resolved through Slack; an operator's token), and in the workflow's
-// update validator, against the allowlist of the runbook pinned in the
-// incident.
+// resolved here through Slack; an operator's token in internal/operator),
+// and in the workflow's update validator, against the allowlist of the
+// runbook pinned in the incident.
 package approvals
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -45,57 +42,61 @@ type Approvers interface {
 	ResolveApprovers(ctx context.Context, ids []string) (map[string]bool, error)
 }
 
-// Operator is a configured operator and its token.
+// Operator is a configured operator and its token: the type engine.Options
+// and the CLI name operators with.
 type Operator = bearer.Operator
 
 // Service answers approvals and acknowledgements.
 type Service struct {
-	temporal  Temporal
-	operators *bearer.Operators
-	groups    Approvers
-	log       *slog.Logger
-	metrics   *metrics.Metrics
+	temporal Temporal
+	groups   Approvers
+	log      *slog.Logger
+	metrics  *metrics.Metrics
 }
 
-// New returns a Service. groups may be nil when Slack is not configured.
-func New(t Temporal, ops []Operator, groups Approvers, log *slog.Logger, m *metrics.Metrics) *Service {
-	return &Service{temporal: t, operators: bearer.NewOperators(ops), groups: groups, log: log, metrics: m}
+// New returns a Service. groups may be nil when Slack is not configured;
+// m counts the Slack path's refusals (the operator API counts its own) and
+// may be nil.
+func New(t Temporal, groups Approvers, log *slog.Logger, m *metrics.Metrics) *Service {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Service{temporal: t, groups: groups, log: log, metrics: m}
 }
 
 // RefusedError is a decision the incident would not take: nothing pending,
-// not an approver, already answered. It is not worth retrying.
-type RefusedError struct{ Reason string }
+// not an approver, already answered. It is not worth retrying. Decide and
+// Acknowledge return it without counting it: whoever answers the person
+// (the Slack decider here, internal/operator for the API) logs and counts
+// it under Metric.
+type RefusedError struct {
+	Reason string // what to tell the person
+	Metric string // the reason label in firebreak_refusals_total
+}
 
 func (e *RefusedError) Error() string { return e.Reason }
 
-func (s *Service) refuse(reason, metric string, attrs ...any) error {
+// RefusalMetric is the reason label the refusal is counted under.
+func (e *RefusedError) RefusalMetric() string { return e.Metric }
+
+func refusal(metric, format string, args ...any) *RefusedError {
+	return &RefusedError{Reason: fmt.Sprintf(format, args...), Metric: metric}
+}
+
+// refused logs and counts a refusal the Slack path answers.
+func (s *Service) refused(err *RefusedError, attrs ...any) {
 	if s.metrics != nil {
-		s.metrics.Refusals.WithLabelValues(metric).Inc()
+		s.metrics.Refusals.WithLabelValues(err.Metric).Inc()
 	}
-	s.log.Warn("decision refused", append([]any{"reason", reason}, attrs...)...)
-	return &RefusedError{Reason: reason}
+	s.log.Warn("decision refused", append([]any{"reason", err.Metric, "detail", err.Reason}, attrs...)...)
 }
 
 // Decide delivers a decision to an incident and returns the approval as it
 // stands afterwards.
 func (s *Service) Decide(ctx context.Context, incidentID string, d workflows.DecisionRequest) (incident.ApprovalRecord, error) {
 	var rec incident.ApprovalRecord
-	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: incidentID, UpdateName: workflows.UpdateDecide, Args: []interface{}{d},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		err = h.Get(ctx, &rec)
-	}
-	if err != nil {
-		var nf *serviceerror.NotFound
-		switch {
-		case errors.As(err, &nf):
-			return rec, s.refuse(fmt.Sprintf("incident %s is not open", incidentID), "decision_no_incident", "incident", incidentID)
-		case isRejection(err):
-			return rec, s.refuse(rejection(err), "decision_rejected", "incident", incidentID, "by", who(d))
-		}
-		return rec, fmt.Errorf("decide on %s: %w", incidentID, err)
+	if err := s.update(ctx, incidentID, workflows.UpdateDecide, d, &rec, "decision", "decide on"); err != nil {
+		return rec, err
 	}
 	s.log.Info("decision recorded", "incident", incidentID, "decision", d.Decision, "by", who(d), "via", d.Via, "status", rec.Status)
 	return rec, nil
@@ -104,24 +105,32 @@ func (s *Service) Decide(ctx context.Context, incidentID string, d workflows.Dec
 // Acknowledge records that someone took the incident.
 func (s *Service) Acknowledge(ctx context.Context, incidentID string, ack workflows.AckRequest) (incident.Acknowledgement, error) {
 	var rec incident.Acknowledgement
+	err := s.update(ctx, incidentID, workflows.UpdateAcknowledge, ack, &rec, "ack", "acknowledge")
+	return rec, err
+}
+
+// update delivers an update to an incident and waits for its result. An
+// incident that is not open, or whose validator says no, is a
+// RefusedError counted under <kind>_no_incident or <kind>_rejected; any
+// other failure is wrapped as "<verb> <incident>".
+func (s *Service) update(ctx context.Context, incidentID, name string, arg, result any, kind, verb string) error {
 	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: incidentID, UpdateName: workflows.UpdateAcknowledge, Args: []interface{}{ack},
+		WorkflowID: incidentID, UpdateName: name, Args: []any{arg},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err == nil {
-		err = h.Get(ctx, &rec)
+		err = h.Get(ctx, result)
 	}
-	if err != nil {
-		var nf *serviceerror.NotFound
-		if errors.As(err, &nf) {
-			return rec, s.refuse(fmt.Sprintf("incident %s is not open", incidentID), "ack_no_incident")
-		}
-		if isRejection(err) {
-			return rec, s.refuse(rejection(err), "ack_rejected")
-		}
-		return rec, fmt.Errorf("acknowledge %s: %w", incidentID, err)
+	var nf *serviceerror.NotFound
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &nf):
+		return refusal(kind+"_no_incident", "incident %s is not open", incidentID)
+	case isRejection(err):
+		return refusal(kind+"_rejected", "%s", rejection(err))
 	}
-	return rec, nil
+	return fmt.Errorf("%s %s: %w", verb, incidentID, err)
 }
 
 // isRejection tells a validator's refusal from a transport failure: the
@@ -155,18 +164,23 @@ type slackDecider struct{ s *Service }
 func (s *Service) SlackDecider() slack.Decider { return slackDecider{s} }
 
 func (d slackDecider) Decide(ctx context.Context, in slack.Interaction) (slack.Reply, error) {
+	reply, err := d.decide(ctx, in)
+	var refused *RefusedError
+	if errors.As(err, &refused) {
+		d.s.refused(refused, "incident", in.IncidentID, "approval", in.ApprovalID, "user", in.UserID)
+		return slack.Reply{Text: refused.Reason}, nil
+	}
+	return reply, err
+}
+
+func (d slackDecider) decide(ctx context.Context, in slack.Interaction) (slack.Reply, error) {
 	s := d.s
 	pending, err := s.pending(ctx, in.IncidentID)
 	if err != nil {
-		var refused *RefusedError
-		if errors.As(err, &refused) {
-			return slack.Reply{Text: refused.Reason}, nil
-		}
 		return slack.Reply{}, err
 	}
 	if in.ApprovalID != pending.ID {
-		_ = s.refuse("stale approval click", "decision_stale", "incident", in.IncidentID, "approval", in.ApprovalID, "user", in.UserID)
-		return slack.Reply{Text: "This approval is no longer pending."}, nil
+		return slack.Reply{}, refusal("decision_stale", "This approval is no longer pending.")
 	}
 	req := workflows.DecisionRequest{ApprovalID: in.ApprovalID, Decision: in.Decision, Via: workflows.ViaSlack, UserID: in.UserID, UserName: in.UserName}
 	if !slices.Contains(pending.Approvers, in.UserID) {
@@ -175,18 +189,12 @@ func (d slackDecider) Decide(ctx context.Context, in slack.Interaction) (slack.R
 			return slack.Reply{}, err
 		}
 		if group == "" {
-			err := s.refuse(fmt.Sprintf("<@%s> is not an approver of this remediation", in.UserID), "decision_not_approver",
-				"incident", in.IncidentID, "user", in.UserID)
-			return slack.Reply{Text: err.Error()}, nil
+			return slack.Reply{}, refusal("decision_not_approver", "<@%s> is not an approver of this remediation", in.UserID)
 		}
 		req.Group = group
 	}
 	rec, err := s.Decide(ctx, in.IncidentID, req)
 	if err != nil {
-		var refused *RefusedError
-		if errors.As(err, &refused) {
-			return slack.Reply{Text: refused.Reason}, nil
-		}
 		return slack.Reply{}, err
 	}
 	return slack.Reply{Text: fmt.Sprintf("Recorded: you %sd. Approval is %s (%d of %d).", in.Decision, rec.Status, rec.Approvals(), rec.MinApprovals)}, nil
@@ -198,7 +206,7 @@ func (s *Service) pending(ctx context.Context, incidentID string) (*incident.App
 	if err != nil {
 		var nf *serviceerror.NotFound
 		if errors.As(err, &nf) {
-			return nil, s.refuse("This incident is over.", "decision_no_incident", "incident", incidentID)
+			return nil, refusal("decision_no_incident", "This incident is over.")
 		}
 		return nil, fmt.Errorf("read incident %s: %w", incidentID, err)
 	}
@@ -207,7 +215,7 @@ func (s *Service) pending(ctx context.Context, incidentID string) (*incident.App
 		return nil, fmt.Errorf("decode incident %s: %w", incidentID, err)
 	}
 	if st.Approval == nil || st.Approval.Status != incident.ApprovalPending {
-		return nil, s.refuse("This approval was already decided or has expired.", "decision_not_pending", "incident", incidentID)
+		return nil, refusal("decision_not_pending", "This approval was already decided or has expired.")
 	}
 	return st.Approval, nil
 }
@@ -230,78 +238,4 @@ func (s *Service) groupOf(ctx context.Context, user string, approvers []string) 
 		}
 	}
 	return "", nil
-}
-
-// DecisionBody is the JSON body of POST /api/v1/decisions and /api/v1/acks.
-type DecisionBody struct {
-	IncidentID string `json:"incident_id"`
-	Decision   string `json:"decision,omitempty"`    // approve or deny (decisions only)
-	ApprovalID string `json:"approval_id,omitempty"` // optional: the pending one by default
-}
-
-// Handler serves the operator API:
-//
-//	POST /api/v1/decisions {"incident_id": "...", "decision": "approve"|"deny"}
-//	POST /api/v1/acks      {"incident_id": "..."}
-//
-// both with "Authorization: Bearer <operator token>".
-func (s *Service) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /api/v1/decisions", func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, true) })
-	mux.HandleFunc("POST /api/v1/acks", func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, false) })
-	return mux
-}
-
-func (s *Service) serve(w http.ResponseWriter, r *http.Request, decision bool) {
-	reply := func(code int, v any) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(code)
-		_ = json.NewEncoder(w).Encode(v)
-	}
-	fail := func(code int, metric, msg string) {
-		if s.metrics != nil {
-			s.metrics.Refusals.WithLabelValues(metric).Inc()
-		}
-		s.log.Warn("operator request refused", "reason", metric, "detail", msg, "remote", r.RemoteAddr)
-		reply(code, map[string]string{"error": msg})
-	}
-	name, denied := s.operators.Authenticate(w, r)
-	if denied != nil {
-		fail(denied.Status, denied.Reason, denied.Detail)
-		return
-	}
-	var body DecisionBody
-	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil || body.IncidentID == "" || len(body.IncidentID) > 1000 {
-		fail(http.StatusBadRequest, "operator_malformed", "want a JSON body with incident_id")
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
-	defer cancel()
-	var (
-		result any
-		err    error
-	)
-	if decision {
-		if body.Decision != "approve" && body.Decision != "deny" {
-			fail(http.StatusBadRequest, "operator_malformed", `decision must be "approve" or "deny"`)
-			return
-		}
-		result, err = s.Decide(ctx, body.IncidentID, workflows.DecisionRequest{
-			ApprovalID: body.ApprovalID, Decision: body.Decision, Via: workflows.ViaAPI, Operator: name,
-		})
-	} else {
-		result, err = s.Acknowledge(ctx, body.IncidentID, workflows.AckRequest{By: "operator:" + name, Via: workflows.ViaAPI})
-	}
-	var refused *RefusedError
-	switch {
-	case errors.As(err, &refused):
-		reply(http.StatusConflict, map[string]string{"error": refused.Reason})
-	case err != nil:
-		s.log.Error("operator request failed", "incident", body.IncidentID, "err", err)
-		reply(http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
-	default:
-		reply(http.StatusOK, result)
-	}
 }

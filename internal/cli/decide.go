@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/firebreak-dev/firebreak/internal/approvals"
+	"github.com/firebreak-dev/firebreak/internal/operator"
 )
 
 // runDecide is `firebreak approve|deny ID` and `firebreak ack ID`: answers
@@ -30,29 +30,20 @@ func runDecide(kind string) func(ctx context.Context, args []string, stdio IO) i
 		if token == "" {
 			return ExitError
 		}
-		body := approvals.DecisionBody{IncidentID: fs.Arg(0), ApprovalID: *approvalID}
-		path := "/api/v1/decisions"
+		body := operator.DecisionBody{IncidentID: fs.Arg(0), ApprovalID: *approvalID}
+		path := operator.PathDecisions
 		switch kind {
 		case "approve", "deny":
 			body.Decision = kind
 		default:
-			path = "/api/v1/acks"
+			path = operator.PathAcks
 		}
-		status, out, err := op.call(ctx, http.MethodPost, path, token, body)
-		if err != nil {
-			fmt.Fprintf(stdio.Err, "firebreak %s: %v\n", kind, err)
-			return ExitError
-		}
-		switch status {
-		case http.StatusOK:
+		// Only the incident's refusal (409) is a finding here; a token the
+		// API refuses is an error, as it has always been for these commands.
+		out, code := op.send(ctx, kind, stdio, http.MethodPost, path, token, body, http.StatusConflict)
+		if code == ExitOK {
 			_, _ = stdio.Out.Write(out)
-			return ExitOK
-		case http.StatusConflict:
-			fmt.Fprintf(stdio.Err, "firebreak %s: refused: %s\n", kind, apiError(status, out))
-			return ExitFinding
-		default:
-			fmt.Fprintf(stdio.Err, "firebreak %s: %s\n", kind, apiError(status, out))
-			return ExitError
 		}
+		return code
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/firebreak-dev/firebreak/internal/guard"
+	"github.com/firebreak-dev/firebreak/internal/operator"
 	"github.com/firebreak-dev/firebreak/workflows"
 )
 
@@ -21,9 +21,9 @@ import (
 func runPause(ctx context.Context, args []string, stdio IO) int {
 	fs := flag.NewFlagSet("pause", flag.ContinueOnError)
 	fs.SetOutput(stdio.Err)
-	reason := fs.String("reason", "", fmt.Sprintf("why, shown to everyone who asks (at most %d bytes)", guard.MaxReasonBytes))
-	return runGuard(ctx, "pause", fs, args, stdio, http.MethodPost, guard.PathPause, func() any {
-		return guard.PauseBody{Reason: *reason}
+	reason := fs.String("reason", "", fmt.Sprintf("why, shown to everyone who asks (at most %d bytes)", operator.MaxReasonBytes))
+	return runGuard(ctx, "pause", fs, args, stdio, http.MethodPost, operator.PathPause, func() any {
+		return operator.PauseBody{Reason: *reason}
 	})
 }
 
@@ -32,7 +32,7 @@ func runPause(ctx context.Context, args []string, stdio IO) int {
 func runResume(ctx context.Context, args []string, stdio IO) int {
 	fs := flag.NewFlagSet("resume", flag.ContinueOnError)
 	fs.SetOutput(stdio.Err)
-	return runGuard(ctx, "resume", fs, args, stdio, http.MethodPost, guard.PathResume, func() any { return guard.ResumeBody{} })
+	return runGuard(ctx, "resume", fs, args, stdio, http.MethodPost, operator.PathResume, func() any { return operator.ResumeBody{} })
 }
 
 // runGuardrails is `firebreak guardrails`: the kill switch, storm mode and
@@ -40,7 +40,7 @@ func runResume(ctx context.Context, args []string, stdio IO) int {
 func runGuardrails(ctx context.Context, args []string, stdio IO) int {
 	fs := flag.NewFlagSet("guardrails", flag.ContinueOnError)
 	fs.SetOutput(stdio.Err)
-	return runGuard(ctx, "guardrails", fs, args, stdio, http.MethodGet, guard.PathGuardrails, nil)
+	return runGuard(ctx, "guardrails", fs, args, stdio, http.MethodGet, operator.PathGuardrails, nil)
 }
 
 // runGuard runs one kill-switch command: exit 0 with the state printed, 1
@@ -64,19 +64,9 @@ func runGuard(ctx context.Context, cmd string, fs *flag.FlagSet, args []string, 
 	if body != nil {
 		b = body()
 	}
-	status, out, err := op.call(ctx, method, path, token, b)
-	if err != nil {
-		fmt.Fprintf(stdio.Err, "firebreak %s: %v\n", cmd, err)
-		return ExitError
-	}
-	switch status {
-	case http.StatusOK:
-	case http.StatusUnauthorized, http.StatusForbidden, http.StatusConflict:
-		fmt.Fprintf(stdio.Err, "firebreak %s: refused: %s\n", cmd, apiError(status, out))
-		return ExitFinding
-	default:
-		fmt.Fprintf(stdio.Err, "firebreak %s: %s\n", cmd, apiError(status, out))
-		return ExitError
+	out, code := op.send(ctx, cmd, stdio, method, path, token, b, http.StatusUnauthorized, http.StatusForbidden, http.StatusConflict)
+	if code != ExitOK {
+		return code
 	}
 	if *asJSON {
 		_, _ = stdio.Out.Write(out)

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/firebreak-dev/firebreak/internal/guard"
+	"github.com/firebreak-dev/firebreak/internal/operator"
 	"github.com/firebreak-dev/firebreak/workflows"
 )
 
@@ -20,7 +20,7 @@ const goodToken = "alice-operator-token-0123"
 
 // fakeGuardAPI answers like the receiver's kill-switch API, from a state it
 // keeps, so the commands' exit codes and output can be checked without
-// Temporal (internal/guard tests the real thing).
+// Temporal (internal/operator tests the real thing).
 func fakeGuardAPI(t *testing.T, st *workflows.ControlState) *httptest.Server {
 	t.Helper()
 	reply := func(w http.ResponseWriter, code int, v any) {
@@ -30,24 +30,24 @@ func fakeGuardAPI(t *testing.T, st *workflows.ControlState) *httptest.Server {
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer "+goodToken {
-			reply(w, http.StatusUnauthorized, guard.ErrorBody{Error: "missing or unknown operator token"})
+			reply(w, http.StatusUnauthorized, operator.ErrorBody{Error: "missing or unknown operator token"})
 			return
 		}
 		switch r.Method + " " + r.URL.Path {
-		case "POST " + guard.PathPause:
-			var b guard.PauseBody
+		case "POST " + operator.PathPause:
+			var b operator.PauseBody
 			if err := json.NewDecoder(r.Body).Decode(&b); err != nil {
-				reply(w, http.StatusBadRequest, guard.ErrorBody{Error: err.Error()})
+				reply(w, http.StatusBadRequest, operator.ErrorBody{Error: err.Error()})
 				return
 			}
 			if b.Reason == "fail" {
-				reply(w, http.StatusServiceUnavailable, guard.ErrorBody{Error: "temporal unreachable"})
+				reply(w, http.StatusServiceUnavailable, operator.ErrorBody{Error: "temporal unreachable"})
 				return
 			}
 			st.Paused = &workflows.PauseRecord{By: "operator:alice", Reason: b.Reason, At: time.Now().Add(-time.Minute)}
-		case "POST " + guard.PathResume:
+		case "POST " + operator.PathResume:
 			st.Paused = nil
-		case "GET " + guard.PathGuardrails:
+		case "GET " + operator.PathGuardrails:
 		default:
 			http.NotFound(w, r)
 			return

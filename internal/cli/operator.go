@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -87,4 +88,25 @@ func apiError(status int, body []byte) string {
 		return fmt.Sprintf("%d %s: %s", status, http.StatusText(status), e.Error)
 	}
 	return fmt.Sprintf("%d %s: %s", status, http.StatusText(status), strings.TrimSpace(string(body)))
+}
+
+// send calls the operator API for cmd and says how the command exits:
+// ExitOK with the answer's body on 200, ExitFinding when the answer's
+// status is one of refused, ExitError on any other answer or when the
+// request fails. It prints why it did not succeed.
+func (f operatorFlags) send(ctx context.Context, cmd string, stdio IO, method, path, token string, body any, refused ...int) ([]byte, int) {
+	status, out, err := f.call(ctx, method, path, token, body)
+	switch {
+	case err != nil:
+		fmt.Fprintf(stdio.Err, "firebreak %s: %v\n", cmd, err)
+		return nil, ExitError
+	case status == http.StatusOK:
+		return out, ExitOK
+	case slices.Contains(refused, status):
+		fmt.Fprintf(stdio.Err, "firebreak %s: refused: %s\n", cmd, apiError(status, out))
+		return nil, ExitFinding
+	default:
+		fmt.Fprintf(stdio.Err, "firebreak %s: %s\n", cmd, apiError(status, out))
+		return nil, ExitError
+	}
 }

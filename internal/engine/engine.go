@@ -30,6 +30,7 @@ import (
 	"github.com/firebreak-dev/firebreak/internal/guard"
 	"github.com/firebreak-dev/firebreak/internal/intake"
 	"github.com/firebreak-dev/firebreak/internal/metrics"
+	"github.com/firebreak-dev/firebreak/internal/operator"
 	"github.com/firebreak-dev/firebreak/internal/secrets"
 	"github.com/firebreak-dev/firebreak/remediate"
 	"github.com/firebreak-dev/firebreak/runbooks"
@@ -192,15 +193,11 @@ func (e *Engine) startHTTP() error {
 		if o.Slack != nil {
 			groups = o.Slack
 		}
-		e.approvals = approvals.New(e.client, o.Operators, groups, o.Log, e.metrics)
-		mux.Handle("/api/v1/", e.approvals.Handler())
-		e.guard = guard.New(e.client, guard.Options{
-			TaskQueue: o.TaskQueue, Operators: o.Operators, Settings: o.Settings.Control, Log: o.Log, Metrics: e.metrics,
-		})
-		kill := e.guard.Handler()
-		for _, p := range []string{guard.PathPause, guard.PathResume, guard.PathGuardrails} {
-			mux.Handle(p, kill)
-		}
+		e.approvals = approvals.New(e.client, groups, o.Log, e.metrics)
+		e.guard = guard.New(e.client, guard.Options{TaskQueue: o.TaskQueue, Settings: o.Settings.Control, Log: o.Log})
+		mux.Handle(operator.Prefix, operator.New(operator.Options{
+			Operators: o.Operators, Decider: e.approvals, Switch: e.guard, Log: o.Log, Metrics: e.metrics,
+		}))
 		if o.Slack != nil {
 			mux.Handle("/slack/interactions", o.Slack.InteractionHandler(e.approvals.SlackDecider()))
 		}

@@ -1,8 +1,9 @@
-// Package guard is the runtime kill switch: `firebreak pause`, `resume`
-// and `guardrails`, and the operator API behind them. The switch itself is
-// held by the engine-wide Control workflow (workflows.Control), so it
-// applies to every worker at once and survives restarts; this package only
-// delivers operators' requests to it and reads its state.
+// Package guard is the runtime kill switch behind `firebreak pause`,
+// `resume` and `guardrails`. The switch itself is held by the engine-wide
+// Control workflow (workflows.Control), so it applies to every worker at
+// once and survives restarts; this package only delivers pauses and
+// resumes to it and reads its state, as plain Go calls that
+// internal/operator's HTTP API makes for operators.
 package guard
 
 import (
@@ -18,8 +19,6 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/firebreak-dev/firebreak/internal/bearer"
-	"github.com/firebreak-dev/firebreak/internal/metrics"
 	"github.com/firebreak-dev/firebreak/workflows"
 )
 
@@ -36,14 +35,12 @@ type Options struct {
 	// TaskQueue is where the control workflow runs when a pause or resume
 	// has to start it: the engine's task queue.
 	TaskQueue string
-	// Operators may pause and resume through the HTTP API.
-	Operators []bearer.Operator
 	// Settings are the guardrails this engine is configured with. The
 	// control workflow learns its settings from incidents' reports; until
 	// one has reported, the state shows these instead.
 	Settings workflows.ControlSettings
-	Log      *slog.Logger     // nil means slog.Default()
-	Metrics  *metrics.Metrics // where refusals are counted; nil counts nothing
+	// Log is where pauses and resumes are logged; nil means slog.Default().
+	Log *slog.Logger
 }
 
 // Service pauses and resumes automation and reports the guardrails' state.
@@ -51,9 +48,7 @@ type Service struct {
 	temporal  Temporal
 	taskQueue string
 	settings  workflows.ControlSettings
-	operators *bearer.Operators
 	log       *slog.Logger
-	metrics   *metrics.Metrics
 }
 
 // New returns a Service over a Temporal client.
@@ -61,14 +56,19 @@ func New(t Temporal, o Options) *Service {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	return &Service{temporal: t, taskQueue: o.TaskQueue, settings: o.Settings, operators: bearer.NewOperators(o.Operators), log: o.Log, metrics: o.Metrics}
+	return &Service{temporal: t, taskQueue: o.TaskQueue, settings: o.Settings, log: o.Log}
 }
 
 // RejectedError is a request the control workflow refused (its update
-// validator said no). Retrying it unchanged will not help.
+// validator said no). Retrying it unchanged will not help; the operator
+// API answers it 409.
 type RejectedError struct{ Reason string }
 
 func (e *RejectedError) Error() string { return e.Reason }
+
+// RefusalMetric is the reason label the refusal is counted under in
+// firebreak_refusals_total.
+func (e *RejectedError) RefusalMetric() string { return "guard_rejected" }
 
 // attempts bounds how often an update is retried when it meets the control
 // workflow just as it ends (it ends whenever it is idle, and a new run is

@@ -1,15 +1,10 @@
 package guard
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,16 +13,12 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/firebreak-dev/firebreak/internal/bearer"
 	"github.com/firebreak-dev/firebreak/internal/devserver/devservertest"
-	"github.com/firebreak-dev/firebreak/internal/metrics"
 	"github.com/firebreak-dev/firebreak/workflows"
 )
 
-const (
-	taskQueue  = "guard-test"
-	aliceToken = "alice-operator-token-0123"
-)
+// taskQueue is where the tests' Control workflow runs.
+const taskQueue = "guard-test"
 
 // startControl starts the embedded Temporal server and a worker running
 // the Control workflow, and returns a client on it.
@@ -146,131 +137,4 @@ func TestStatusUnreachable(t *testing.T) {
 	if st, err := s.Status(ctx); err == nil {
 		t.Fatalf("status with Temporal down: %+v, no error", st)
 	}
-}
-
-func TestHTTP(t *testing.T) {
-	c := startControl(t)
-	m := metrics.New()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	api := httptest.NewServer(New(c, Options{
-		TaskQueue: taskQueue, Log: log, Metrics: m,
-		Operators: []bearer.Operator{{Name: "alice", Token: aliceToken}},
-	}).Handler())
-	defer api.Close()
-	closed := httptest.NewServer(New(c, Options{TaskQueue: taskQueue, Log: log, Metrics: m}).Handler())
-	defer closed.Close()
-
-	refusals := func(reason string) float64 { return refusalCount(t, m, reason) }
-	for _, tc := range []struct {
-		name, base, method, path, token, body string
-		status                                int
-		refusal                               string
-	}{
-		{"no operators configured", closed.URL, "POST", PathPause, aliceToken, `{}`, 403, "operator_api_disabled"},
-		{"no token", api.URL, "POST", PathPause, "", `{}`, 401, "operator_unauthorized"},
-		{"unknown token", api.URL, "POST", PathPause, "mallory-token-0123456789", `{}`, 401, "operator_unauthorized"},
-		{"unknown token reading", api.URL, "GET", PathGuardrails, "mallory-token-0123456789", ``, 401, "operator_unauthorized"},
-		{"malformed", api.URL, "POST", PathPause, aliceToken, `{"reason":`, 400, "operator_malformed"},
-		{"unknown field", api.URL, "POST", PathPause, aliceToken, `{"reason":"x","force":true}`, 400, "operator_malformed"},
-		{"trailing data", api.URL, "POST", PathResume, aliceToken, `{} {}`, 400, "operator_malformed"},
-		{"long reason", api.URL, "POST", PathPause, aliceToken, `{"reason":"` + strings.Repeat("x", MaxReasonBytes+1) + `"}`, 400, "operator_malformed"},
-		{"too large", api.URL, "POST", PathPause, aliceToken, `{"reason":"` + strings.Repeat("x", MaxBodyBytes) + `"}`, 413, "operator_too_large"},
-		{"wrong method", api.URL, "GET", PathPause, aliceToken, ``, 405, ""},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			before := 0.0
-			if tc.refusal != "" {
-				before = refusals(tc.refusal)
-			}
-			code, body := call(t, tc.method, tc.base+tc.path, tc.token, tc.body)
-			if code != tc.status {
-				t.Fatalf("status %d, want %d: %s", code, tc.status, body)
-			}
-			if tc.refusal != "" {
-				if got := refusals(tc.refusal); got != before+1 {
-					t.Errorf("refusals{reason=%q} went from %v to %v, want +1", tc.refusal, before, got)
-				}
-				var e ErrorBody
-				if err := json.Unmarshal(body, &e); err != nil || e.Error == "" {
-					t.Errorf("refusal body %q", body)
-				}
-			}
-		})
-	}
-
-	var st workflows.ControlState
-	status := func(method, path, body string) {
-		t.Helper()
-		code, raw := call(t, method, api.URL+path, aliceToken, body)
-		if code != http.StatusOK {
-			t.Fatalf("%s %s: %d %s", method, path, code, raw)
-		}
-		st = workflows.ControlState{}
-		if err := json.Unmarshal(raw, &st); err != nil {
-			t.Fatalf("%s %s: %v in %s", method, path, err, raw)
-		}
-	}
-	status("GET", PathGuardrails, "")
-	if st.Paused != nil {
-		t.Fatalf("paused before any pause: %+v", st.Paused)
-	}
-	status("POST", PathPause, `{"reason":"stop everything"}`)
-	if st.Paused == nil || st.Paused.By != "operator:alice" || st.Paused.Reason != "stop everything" {
-		t.Fatalf("pause answered %+v", st.Paused)
-	}
-	status("GET", PathGuardrails, "")
-	if st.Paused == nil || st.Paused.By != "operator:alice" {
-		t.Fatalf("guardrails after pause: %+v", st.Paused)
-	}
-	status("POST", PathResume, "")
-	if st.Paused != nil {
-		t.Fatalf("resume answered %+v", st.Paused)
-	}
-}
-
-func call(t *testing.T, method, url, token, body string) (int, []byte) {
-	t.Helper()
-	var r io.Reader
-	if body != "" {
-		r = bytes.NewReader([]byte(body))
-	}
-	req, err := http.NewRequest(method, url, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode == http.StatusUnauthorized && resp.Header.Get("WWW-Authenticate") == "" {
-		t.Errorf("401 without a WWW-Authenticate challenge")
-	}
-	return resp.StatusCode, raw
-}
-
-// refusalCount reads firebreak_refusals_total{reason=...} as /metrics shows it.
-func refusalCount(t *testing.T, m *metrics.Metrics, reason string) float64 {
-	t.Helper()
-	families, err := m.Registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != "firebreak_refusals_total" {
-			continue
-		}
-		for _, s := range f.GetMetric() {
-			for _, l := range s.GetLabel() {
-				if l.GetName() == "reason" && l.GetValue() == reason {
-					return s.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	return 0
 }
