@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/firebreak-dev/firebreak/internal/testutil"
 )
 
@@ -59,13 +61,7 @@ func TestFaults(t *testing.T) {
 				t.Errorf("call took %s, want under %s", took, tt.wantWithin)
 			}
 			method := map[string]string{"post": "chat.postMessage", "update": "chat.update"}[tt.call]
-			deadline := time.Now().Add(5 * time.Second)
-			for len(f.Calls(method)) < tt.wantCalls && time.Now().Before(deadline) {
-				select {
-				case <-ctx.Done():
-				case <-time.After(10 * time.Millisecond):
-				}
-			}
+			assert.Eventually(t, func() bool { return len(f.Calls(method)) >= tt.wantCalls }, 5*time.Second, 10*time.Millisecond)
 			if n := len(f.Calls(method)); n != tt.wantCalls {
 				t.Errorf("slack saw %d %s calls, want %d", n, method, tt.wantCalls)
 			}

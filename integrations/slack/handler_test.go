@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
 )
 
 const testSecret = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -106,13 +108,11 @@ func newReplies(t *testing.T) *replies {
 	return r
 }
 
-// await polls until n replies arrived or a deadline passes.
+// await polls until n replies arrived or a deadline passes, and returns
+// what arrived (the caller asserts on it).
 func (r *replies) await(t *testing.T, n int) []map[string]any {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for len(r.got()) < n && time.Now().Before(deadline) {
-		<-time.After(5 * time.Millisecond)
-	}
+	assert.Eventually(t, func() bool { return len(r.got()) >= n }, 10*time.Second, 5*time.Millisecond, "%d replies", n)
 	return r.got()
 }
 
