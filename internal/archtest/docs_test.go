@@ -3,9 +3,9 @@ package archtest
 import (
 	"flag"
 	"os"
-	"strings"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"

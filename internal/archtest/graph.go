@@ -51,7 +51,9 @@ func ReducedGraph(mod string, pkgs map[string]*Package) []Edge {
 		if !productionPackage(from) {
 			continue
 		}
-		adj[from] = adj[from] // a node without edges still counts
+		if _, ok := adj[from]; !ok {
+			adj[from] = nil // a node without edges still counts
+		}
 		for _, imp := range p.Imports {
 			if !strings.HasPrefix(imp, prefix) {
 				continue
