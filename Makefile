@@ -13,3 +13,10 @@ build:
 
 bench:
 	go run ./cmd/firebreak bench
+
+# `make fuzz`: every fuzz target in turn, FUZZTIME each (default 60s), on one
+# worker; prints each target's exec count. Not part of `make test`.
+.PHONY: fuzz
+FUZZTIME ?= 60s
+fuzz:
+	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh

@@ -1,7 +1,10 @@
 package slack
 
 import (
+	"bytes"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -71,6 +74,94 @@ func FuzzVerify(f *testing.F) {
 		}
 		if want := sign(testSecret, sec, body); !strings.EqualFold(want, h.Get(headerSignature)) {
 			t.Fatalf("accepted signature %q, want %q", sig, want)
+		}
+	})
+}
+
+// FuzzInteractionHandler signs requests correctly and then perturbs them:
+// the timestamp is offset from now by offset seconds, and tamper changes
+// the signature, the body, the timestamp's spelling or the secret after
+// signing. The whole handler serves them against a recording Decider.
+// Properties: a request is accepted (reaches the Decider) only when it is
+// untampered and its timestamp within ReplayWindow of now; every
+// untampered request within the window whose body parses reaches the
+// Decider exactly once and is answered 200; everything else is answered 4xx
+// and never reaches it. FuzzVerify cannot find a valid signature by
+// mutation; this target starts from one, so the window and the comparison
+// are exercised on accepted signatures too.
+func FuzzInteractionHandler(f *testing.F) {
+	body := interactionBody(f, "block_actions", ActionApprove, testValue, "")
+	for _, off := range []int64{0, 299, -299, 301, -301, 600, -86400, 1 << 40} {
+		for tamper := uint8(0); tamper < 6; tamper++ {
+			f.Add(body, off, tamper, uint16(7))
+		}
+	}
+	f.Add(interactionBody(f, "block_actions", ActionDeny, testValue, ""), int64(10), uint8(0), uint16(0))
+	f.Add([]byte("payload=%7B%7D"), int64(0), uint8(0), uint16(0))
+	f.Fuzz(func(t *testing.T, body []byte, offset int64, tamper uint8, pos uint16) {
+		now := time.Now() // slack-go checks the timestamp against the wall clock too
+		if offset > 1<<40 || offset < -(1<<40) {
+			offset %= 1 << 40
+		}
+		ts := now.Unix() + offset
+		tsHeader := strconv.FormatInt(ts, 10)
+		sig := sign(testSecret, ts, body)
+		sent := body
+		switch tamper % 6 {
+		case 1: // one hex digit of the signature changed
+			i := len("v0=") + int(pos)%(len(sig)-len("v0="))
+			c := byte('0')
+			if sig[i] == '0' {
+				c = '1'
+			}
+			sig = sig[:i] + string(c) + sig[i+1:]
+		case 2: // the body changed after signing
+			sent = append(append([]byte{}, body...), 0)
+			if len(body) > 0 {
+				sent = append([]byte{}, body...)
+				sent[int(pos)%len(sent)] ^= 1 << (pos % 8)
+			}
+		case 3: // the same instant spelled otherwise
+			tsHeader = "0" + tsHeader
+		case 4: // signed with another secret
+			sig = sign(testSecret+"x", ts, body)
+		case 5: // signature truncated
+			sig = sig[:int(pos)%len(sig)]
+		}
+		d := &fakeDecider{}
+		c, err := New(Config{BotToken: testBotToken, SigningSecret: testSecret}, slog.New(slog.DiscardHandler), WithClock(func() time.Time { return now }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := httptest.NewRequest(http.MethodPost, "/slack/interactions", bytes.NewReader(sent))
+		r.Header.Set(headerTimestamp, tsHeader)
+		r.Header.Set(headerSignature, sig)
+		w := httptest.NewRecorder()
+		c.InteractionHandler(d).ServeHTTP(w, r)
+
+		d.mu.Lock()
+		calls := len(d.calls)
+		d.mu.Unlock()
+		skew := time.Duration(offset) * time.Second
+		within := skew <= ReplayWindow-time.Second && skew >= -ReplayWindow+time.Second
+		outside := skew > ReplayWindow+time.Second || skew < -ReplayWindow-time.Second
+		if tamper%6 != 0 || outside || len(sent) > MaxInteractionBytes {
+			if calls != 0 || w.Code < 400 || w.Code >= 500 {
+				t.Fatalf("tamper %d, %s from now: answered %d with %d decisions, want a 4xx and none", tamper%6, skew, w.Code, calls)
+			}
+			return
+		}
+		if !within {
+			return // at the window's edge the wall clock decides
+		}
+		if _, perr := ParseInteraction(sent); perr != nil {
+			if calls != 0 || w.Code != http.StatusBadRequest {
+				t.Fatalf("unparseable click answered %d with %d decisions", w.Code, calls)
+			}
+			return
+		}
+		if calls != 1 || w.Code != http.StatusOK {
+			t.Fatalf("valid click %s from now answered %d with %d decisions", skew, w.Code, calls)
 		}
 	})
 }
