@@ -44,11 +44,12 @@ import (
 // DefaultMaxBody is the webhook body limit when none is configured.
 const DefaultMaxBody = 1 << 20
 
-// The bounds on concurrent writes when none are configured. With writes of
-// 20–50 ms on the embedded server, 16 at a time answer a 1,000-alert message
-// in a few seconds, inside Alertmanager's 10 s floor on a notification's
-// deadline (notify.MinTimeout); 64 across requests lets four such messages
-// proceed at full speed before a fifth waits.
+// The bounds on concurrent writes when none are configured. 16 writes of
+// one message at once bring a 1,000-alert message to the rate of the
+// Temporal server itself (BenchmarkIntake1000; more buys nothing from the
+// embedded server's single SQLite writer, see docs/performance.md); 64
+// across requests lets four such messages proceed at once before a fifth
+// waits, and 2 s of waiting for a slot means Temporal is behind.
 const (
 	// DefaultConcurrency is how many writes of one message run at once.
 	DefaultConcurrency = 16
