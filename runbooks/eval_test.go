@@ -280,8 +280,11 @@ func TestTemplateForms(t *testing.T) {
 	want := map[string]string{
 		"heredoc":   "up{job=\"x\\\"y\"}\n",
 		"directive": `up{job="x\"y"}`,
-		"wrapped":   `x\"y`,
 		"ternary":   `up{job="x\"y"}`,
+	}
+	// A label value as the whole query is outside any string: refused.
+	if q, _, _, err := rb.Diagnosis("wrapped").PromQuery(s); err == nil {
+		t.Errorf("wrapped: %q accepted, want a refusal", q)
 	}
 	for name, w := range want {
 		q, _, _, err := rb.Diagnosis(name).PromQuery(s)
@@ -313,5 +316,53 @@ func TestSecretMustBeLiteral(t *testing.T) {
 }`
 	if _, diags := Parse("s.hcl", []byte(src)); !diags.HasErrors() || !strings.Contains(diags.Error(), "Variables not allowed") {
 		t.Errorf("secret(alert.labels.x) accepted: %v", diags)
+	}
+}
+
+// TestPromQLInterpolationOutsideDoubleQuotes: a label value is escaped for
+// a double-quoted PromQL string, so anywhere else (single quotes, backticks,
+// bare, after a backslash) it could end the selector and append a query of
+// its own; it is refused there. Numbers may stand anywhere.
+func TestPromQLInterpolationOutsideDoubleQuotes(t *testing.T) {
+	const hostile = "x'} or vector(1) or up{a='"
+	tests := []struct {
+		name, query string
+		want        string // "" = refused
+	}{
+		{"double quotes", `up{job=\"${alert.labels.job}\"}`, `up{job="x'} or vector(1) or up{a='"}`},
+		{"single quotes", `up{job='${alert.labels.job}'}`, ""},
+		{"backticks", "up{job=`${alert.labels.job}`}", ""},
+		{"bare", `up{job=${alert.labels.job}}`, ""},
+		{"after a closed string", `up{job=\"a\"} or ${alert.labels.job}`, ""},
+		{"after an escaped quote", `up{job=\"a\\\"${alert.labels.job}\"}`, `up{job="a\"x'} or vector(1) or up{a='"}`},
+		{"after a trailing backslash", `up{job=\"a\\${alert.labels.job}\"}`, ""},
+		{"in a comment's quotes", `up # \"\nor up{job=${alert.labels.job}}`, ""},
+		{"a number bare", `up > ${alert.labels.job == "" ? 0 : 26}`, "up > 26"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := `runbook "q" {
+  match = ["alertname=\"A\""]
+  diagnose "d" {
+    prometheus {
+      query = "` + tt.query + `"
+    }
+  }
+  escalate_when = true
+}`
+			rb, diags := Parse("q.hcl", []byte(src))
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			q, _, _, err := rb.Diagnosis("d").PromQuery(&Scope{Alert: Alert{Labels: map[string]string{"job": hostile}}})
+			switch {
+			case tt.want == "" && err == nil:
+				t.Errorf("query %q accepted, want a refusal", q)
+			case tt.want == "" && !strings.Contains(err.Error(), "outside a double-quoted PromQL string"):
+				t.Errorf("refused for another reason: %v", err)
+			case tt.want != "" && (err != nil || q != tt.want):
+				t.Errorf("got %q, %v; want %q", q, err, tt.want)
+			}
+		})
 	}
 }

@@ -284,7 +284,7 @@ func (r *Runbook) evalBool(expr hcl.Expression, s *Scope, what string) (bool, er
 // variables or functions through escape, while text written in the runbook
 // itself (the literal parts, and the literal branches of conditionals and
 // %{if} directives) is kept as written.
-func (r *Runbook) evalTemplate(expr hcl.Expression, s *Scope, escape func(string) string, what string) (string, error) {
+func (r *Runbook) evalTemplate(expr hcl.Expression, s *Scope, escape escaper, what string) (string, error) {
 	switch expr.(type) {
 	case *hclsyntax.TemplateExpr, *hclsyntax.TemplateWrapExpr:
 	default:
@@ -297,7 +297,11 @@ func (r *Runbook) evalTemplate(expr hcl.Expression, s *Scope, escape func(string
 	return b.String(), nil
 }
 
-func render(b *strings.Builder, expr hclsyntax.Expression, ctx *hcl.EvalContext, escape func(string) string) error {
+// escaper makes an interpolated value safe for its destination, given the
+// text rendered before it; it refuses a value it cannot make safe there.
+type escaper func(prefix string, v cty.Value) (string, error)
+
+func render(b *strings.Builder, expr hclsyntax.Expression, ctx *hcl.EvalContext, escape escaper) error {
 	switch e := expr.(type) {
 	case *hclsyntax.TemplateExpr:
 		for _, part := range e.Parts {
@@ -333,15 +337,27 @@ func render(b *strings.Builder, expr hclsyntax.Expression, ctx *hcl.EvalContext,
 	if diags.HasErrors() {
 		return diags
 	}
-	v, err := convert.Convert(v, cty.String)
-	if err != nil {
-		return err
-	}
 	if v.IsNull() || !v.IsKnown() {
 		return fmt.Errorf("interpolated value is null")
 	}
-	b.WriteString(escape(v.AsString()))
+	out, err := escape(b.String(), v)
+	if err != nil {
+		return err
+	}
+	b.WriteString(out)
 	return nil
+}
+
+// asString converts an interpolated value to its string form.
+func asString(v cty.Value) (string, error) {
+	sv, err := convert.Convert(v, cty.String)
+	if err != nil {
+		return "", err
+	}
+	if sv.IsNull() || !sv.IsKnown() {
+		return "", fmt.Errorf("interpolated value is null")
+	}
+	return sv.AsString(), nil
 }
 
 // EscapePromQLString escapes s for use inside a double-quoted PromQL string:
@@ -353,4 +369,53 @@ func EscapePromQLString(s string) string {
 	return q[1 : len(q)-1]
 }
 
-func noEscape(s string) string { return s }
+// promQLEscape is the escaper of PromQL templates. Inside a double-quoted
+// string a value is escaped for it; anywhere else (outside any string, or
+// inside a single-quoted or backtick string, whose escaping differs) only a
+// number may be interpolated: a string there could end the selector and
+// append a query of its own (`up{job='${alert.labels.job}'}` with the value
+// `x'} or vector(1) or up{a='`).
+func promQLEscape(prefix string, v cty.Value) (string, error) {
+	if promQLInDoubleQuotes(prefix) {
+		s, err := asString(v)
+		return EscapePromQLString(s), err
+	}
+	if v.Type() == cty.Number {
+		return asString(v)
+	}
+	return "", fmt.Errorf("a string is interpolated outside a double-quoted PromQL string; write it as \"${...}\" so it can be escaped")
+}
+
+// promQLInDoubleQuotes reports whether PromQL text ends inside an open
+// double-quoted string, following PromQL's lexer: "..." and '...' with
+// backslash escapes, `...` raw, and # comments to the end of the line. Text
+// that ends in a pending backslash escape is not a safe place.
+func promQLInDoubleQuotes(text string) bool {
+	var quote byte // 0 outside strings, else the open string's quote
+	comment := false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case comment:
+			comment = c != '\n'
+		case quote == 0 && c == '#':
+			comment = true
+		case quote == 0 && (c == '"' || c == '\'' || c == '`'):
+			quote = c
+		case quote != 0 && quote != '`' && c == '\\':
+			if i == len(text)-1 {
+				// A backslash written just before the interpolation would
+				// escape the value's first character: refuse.
+				return false
+			}
+			i++ // the escaped character cannot close the string
+		case quote != 0 && c == quote:
+			quote = 0
+		}
+	}
+	return quote == '"'
+}
+
+// noEscape passes a value through unchanged, for destinations that
+// validate the result instead (names, database identifiers).
+func noEscape(_ string, v cty.Value) (string, error) { return asString(v) }

@@ -62,7 +62,7 @@ func (d *Diagnose) PromQuery(s *Scope) (query string, rng, step time.Duration, e
 	if d.Prometheus == nil {
 		return "", 0, 0, fmt.Errorf("diagnose %s: not a prometheus diagnosis", d.Name)
 	}
-	q, err := d.rb.evalTemplate(d.Prometheus.query, s, EscapePromQLString, "query")
+	q, err := d.rb.evalTemplate(d.Prometheus.query, s, promQLEscape, "query")
 	if err != nil {
 		return "", 0, 0, fmt.Errorf("diagnose %s: %w", d.Name, err)
 	}

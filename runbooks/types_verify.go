@@ -53,7 +53,7 @@ type rawVerify struct {
 // PromQuery renders the verification query for this alert, with
 // interpolated values escaped for PromQL double-quoted strings.
 func (v *Verify) PromQuery(s *Scope) (string, error) {
-	q, err := v.rb.evalTemplate(v.query, s, EscapePromQLString, "verify query")
+	q, err := v.rb.evalTemplate(v.query, s, promQLEscape, "verify query")
 	if err != nil {
 		return "", fmt.Errorf("verify: %w", err)
 	}
