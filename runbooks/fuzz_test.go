@@ -31,8 +31,9 @@ import (
 //     replaced by a letter, the text outside double-quoted strings is the
 //     same, so no value closes its string ("a\"}" or "\\" or "\n" cannot
 //     break out). Queries whose text outside strings depends on label values
-//     at all (an interpolation outside a double-quoted string, which the
-//     language does not refuse) are out of this property's reach;
+//     at all (a directive that chooses its text by a label's value) are out
+//     of this property's reach; a string interpolated outside a double-quoted
+//     string is refused (TestPromQLInterpolationOutsideDoubleQuotes);
 //   - every Kubernetes name resolved from labels (targets, kubernetes_*
 //     actions, kubernetes_rollout diagnoses) is a DNS-1123 label (namespace)
 //     and subdomain (name), or the call is refused with an error; rendered
