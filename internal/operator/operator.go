@@ -9,6 +9,7 @@
 package operator
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -147,30 +148,33 @@ const (
 
 // decode reads an optional JSON body strictly: one value, no unknown
 // fields, at most MaxBodyBytes (413 beyond, checked before anything reads
-// it when the length is declared). No body decodes as the zero value.
+// it when the length is declared, and before any decoding otherwise, so an
+// oversized body is 413 whatever its first bytes say). No body decodes as
+// the zero value.
 func decode(w http.ResponseWriter, r *http.Request, v any, shape string) error {
 	tooLarge := &Error{Status: http.StatusRequestEntityTooLarge, Reason: "operator_too_large", Detail: fmt.Sprintf("body over %d bytes", MaxBodyBytes)}
 	if r.ContentLength > MaxBodyBytes {
 		return tooLarge
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if errors.As(err, new(*http.MaxBytesError)) {
+		return tooLarge
+	}
+	if err != nil {
+		return malformed("want %s: %v", shape, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	err = dec.Decode(v)
 	if errors.Is(err, io.EOF) {
 		return nil
 	}
 	if err == nil {
 		if _, extra := dec.Token(); !errors.Is(extra, io.EOF) {
 			err = errors.New("trailing data after the JSON object")
-			if errors.As(extra, new(*http.MaxBytesError)) {
-				err = extra
-			}
 		}
 	}
-	switch {
-	case errors.As(err, new(*http.MaxBytesError)):
-		return tooLarge
-	case err != nil:
+	if err != nil {
 		return malformed("want %s: %v", shape, err)
 	}
 	return nil

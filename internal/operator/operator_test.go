@@ -190,6 +190,9 @@ func TestRefusals(t *testing.T) {
 		{"too large without a length", false, request{"POST", PathPause, aliceToken, big, true}, 413, "operator_too_large"},
 		{"too large, decisions", false, request{"POST", PathDecisions, aliceToken, `{"incident_id":"` + strings.Repeat("x", MaxBodyBytes) + `"}`, true}, 413, "operator_too_large"},
 		{"too large after the object", false, request{"POST", PathResume, aliceToken, `{}` + strings.Repeat(" ", MaxBodyBytes), true}, 413, "operator_too_large"},
+		// Found by FuzzAPI: malformed within the limit, over it in all.
+		{"too large and malformed early", false, request{"POST", PathResume, aliceToken, "x" + strings.Repeat(" ", MaxBodyBytes+1), true}, 413, "operator_too_large"},
+		{"too large, two objects", false, request{"POST", PathResume, aliceToken, "{} {}" + strings.Repeat(" ", MaxBodyBytes), true}, 413, "operator_too_large"},
 		{"malformed", false, request{"POST", PathPause, aliceToken, `{"reason":`, false}, 400, "operator_malformed"},
 		{"malformed, decisions", false, request{"POST", PathDecisions, aliceToken, `{"incident_id":`, false}, 400, "operator_malformed"},
 		{"not an object", false, request{"POST", PathAcks, aliceToken, `["x"]`, false}, 400, "operator_malformed"},
