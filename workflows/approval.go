@@ -188,6 +188,15 @@ func (r *incidentRun) startNotifier(ctx workflow.Context) {
 		for {
 			var text string
 			r.notes.Receive(ctx, &text)
+			// Nothing is posted before the control workflow said whether
+			// the incident is part of a storm; in one, nothing is: the
+			// storm's one message speaks for it.
+			if r.asking {
+				if err := workflow.Await(ctx, func() bool { return r.decided }); err != nil || !r.maySpeak {
+					r.notesBusy--
+					continue
+				}
+			}
 			var msg incident.SlackMessage
 			in := escalate.NotifyInput{Channel: r.rb.SlackChannel, Thread: r.st.Slack, Header: escalate.HeaderOf(r.st, r.in.Settings.TimelineURL), Text: text}
 			err := workflow.ExecuteActivity(chatOpts(ctx), esc.Notify, in).Get(ctx, &msg)

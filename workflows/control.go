@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -36,6 +37,8 @@ type StormIncident struct {
 	Runbook    string
 	Summary    string
 	At         time.Time
+	// Sinks are where the incident would page, once it asked (PageRequest).
+	Sinks []PageSink `json:",omitempty"`
 }
 
 // StormRecord is one storm: when it began, the incidents it grouped and
@@ -49,6 +52,9 @@ type StormRecord struct {
 	Count      int       // incidents grouped, including those beyond the list's bound
 	Incidents  []StormIncident
 	Escalation []incident.EscalationRecord
+	// Paged are the sinks the storm's incidents would have paged, besides
+	// the configured storm sinks; the grouped escalation went to each.
+	Paged []PageSink `json:",omitempty"`
 }
 
 // SlotHolder is an incident holding one of the global remediation slots.
@@ -123,10 +129,11 @@ func Control(ctx workflow.Context, _ ControlInput, carried *ControlState) error 
 	opened := workflow.GetSignalChannel(ctx, signalOpened)
 	acquire := workflow.GetSignalChannel(ctx, signalSlotAcquire)
 	release := workflow.GetSignalChannel(ctx, signalSlotRelease)
+	page := workflow.GetSignalChannel(ctx, signalPage)
 	handled := 0
 	for {
 		c.tick(ctx)
-		pending := opened.Len() > 0 || acquire.Len() > 0 || release.Len() > 0 || c.wake.Len() > 0
+		pending := opened.Len() > 0 || acquire.Len() > 0 || release.Len() > 0 || page.Len() > 0 || c.wake.Len() > 0
 		if !c.idle(ctx) {
 			c.idleSince = time.Time{}
 		} else if c.idleSince.IsZero() {
@@ -139,7 +146,7 @@ func Control(ctx workflow.Context, _ ControlInput, carried *ControlState) error 
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 				return err
 			}
-			if opened.Len() == 0 && acquire.Len() == 0 && release.Len() == 0 && c.wake.Len() == 0 && c.idle(ctx) {
+			if opened.Len() == 0 && acquire.Len() == 0 && release.Len() == 0 && page.Len() == 0 && c.wake.Len() == 0 && c.idle(ctx) {
 				return nil
 			}
 		}
@@ -165,6 +172,11 @@ func Control(ctx workflow.Context, _ ControlInput, carried *ControlState) error 
 			var id string
 			ch.Receive(ctx, &id)
 			c.release(id)
+		})
+		sel.AddReceive(page, func(ch workflow.ReceiveChannel, _ bool) {
+			var r PageRequest
+			ch.Receive(ctx, &r)
+			c.page(ctx, r)
 		})
 		sel.AddReceive(c.wake, func(ch workflow.ReceiveChannel, _ bool) { ch.Receive(ctx, nil) })
 		if wait, ok := c.nextDeadline(ctx); ok {
@@ -344,10 +356,129 @@ func (c *control) endStorm(ctx workflow.Context, why string) {
 	c.escalateStorm(ctx, s, true)
 }
 
+// page answers an incident asking whether it may page on its own. In a
+// storm it is told it is part of it (again, if it already was) and the
+// storm pages the incident's sinks it has not paged yet. Otherwise it may
+// page once its hold since it opened is over: the Control workflow counts
+// the incident's opening on its own clock, so no storm that begins after
+// the answer can count it.
+func (c *control) page(ctx workflow.Context, r PageRequest) {
+	c.st.Settings = r.Settings
+	now := workflow.Now(ctx)
+	if s := c.st.Storm; s != nil {
+		inc := StormIncident{IncidentID: r.IncidentID, WorkflowID: r.WorkflowID, RunID: r.RunID}
+		c.tell(ctx, inc, s)
+		if fresh := c.unpaged(s, r.Sinks); len(fresh) > 0 {
+			s.Paged = append(s.Paged, fresh...)
+			c.deliverStorm(ctx, s, c.stormEscalation(s, false), sinkSteps(fresh))
+		}
+		return
+	}
+	wait := time.Duration(0)
+	for i := range c.st.Recent {
+		inc := &c.st.Recent[i]
+		if inc.WorkflowID != r.WorkflowID || inc.RunID != r.RunID {
+			continue
+		}
+		inc.Sinks = r.Sinks
+		if c.st.Settings.StormThreshold > 0 {
+			wait = max(0, inc.At.Add(c.pageHold()).Sub(now))
+		}
+		break
+	}
+	c.answerPage(ctx, r, PageAnswer{Wait: wait})
+}
+
+// pageHold is how long an incident's own page waits after it opened.
+func (c *control) pageHold() time.Duration {
+	w := c.st.Settings.StormWindow
+	if h := c.st.Settings.StormPageHold; h > 0 && h < w {
+		return h
+	}
+	return w
+}
+
+func (c *control) answerPage(ctx workflow.Context, r PageRequest, a PageAnswer) {
+	if err := workflow.SignalExternalWorkflow(ctx, r.WorkflowID, r.RunID, signalPageAnswer, a).Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Info("page answer not delivered (incident closed)", "incident", r.IncidentID, "err", err)
+	}
+}
+
+// unpaged are the sinks in sinks the storm has not escalated to yet.
+func (c *control) unpaged(s *StormRecord, sinks []PageSink) []PageSink {
+	set := c.st.Settings
+	var out []PageSink
+	for _, k := range sinks {
+		switch {
+		case k.Sink == "slack" && k.Channel == set.StormSlackChannel && set.StormSlackChannel != "":
+		case k.Sink == "pagerduty" && set.StormPage && k.Service == set.StormPagerDutyService:
+		case slices.Contains(s.Paged, k) || slices.Contains(out, k):
+		default:
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func sinkSteps(sinks []PageSink) []escalate.Step {
+	steps := make([]escalate.Step, 0, len(sinks))
+	for _, k := range sinks {
+		st := escalate.Step{Sink: k.Sink, Channel: k.Channel, Service: k.Service}
+		if k.Sink == "pagerduty" {
+			st.Severity = "critical"
+		}
+		steps = append(steps, st)
+	}
+	return steps
+}
+
 // escalateStorm sends the storm's one grouped escalation (or, when ended,
-// its all-clear) to the record sink and the configured Slack channel and
-// PagerDuty service, each in its own coroutine so a dead sink delays none.
+// its all-clear) to the record sink, the configured Slack channel and
+// PagerDuty service, and every sink its incidents would have paged, each
+// in its own coroutine so a dead sink delays none.
 func (c *control) escalateStorm(ctx workflow.Context, s *StormRecord, ended bool) {
+	set := c.st.Settings
+	if !ended {
+		var sinks []PageSink
+		for _, i := range s.Incidents {
+			sinks = append(sinks, i.Sinks...)
+		}
+		s.Paged = append(s.Paged, c.unpaged(s, sinks)...)
+	}
+	steps := []escalate.Step{{Sink: escalate.RecordSinkName}}
+	if set.StormSlackChannel != "" {
+		steps = append(steps, escalate.Step{Sink: "slack", Channel: set.StormSlackChannel})
+	}
+	if set.StormPage && !ended {
+		steps = append(steps, escalate.Step{Sink: "pagerduty", Service: set.StormPagerDutyService, Severity: "critical"})
+	}
+	var services []string
+	if set.StormPage {
+		services = append(services, set.StormPagerDutyService)
+	}
+	for _, st := range sinkSteps(s.Paged) {
+		switch {
+		case st.Sink != "pagerduty":
+			steps = append(steps, st)
+		case ended:
+			services = append(services, st.Service)
+		default:
+			steps = append(steps, st)
+		}
+	}
+	c.deliverStorm(ctx, s, c.stormEscalation(s, ended), steps)
+	if ended && len(services) > 0 {
+		c.escalating++
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			defer func() { c.escalating--; c.wake.SendAsync(struct{}{}) }()
+			_ = workflow.ExecuteActivity(notifyOpts(ctx), esc.Resolve,
+				escalate.ResolveInput{IncidentID: s.ID, Services: services}).Get(ctx, nil)
+		})
+	}
+}
+
+// stormEscalation is the storm's grouped escalation, or its all-clear.
+func (c *control) stormEscalation(s *StormRecord, ended bool) escalate.Escalation {
 	set := c.st.Settings
 	rec := incident.State{
 		IncidentID: s.ID,
@@ -383,31 +514,22 @@ func (c *control) escalateStorm(ctx workflow.Context, s *StormRecord, ended bool
 	if ended {
 		e.Level = "info"
 	}
-	steps := []escalate.Step{{Sink: escalate.RecordSinkName}}
-	if set.StormSlackChannel != "" {
-		steps = append(steps, escalate.Step{Sink: "slack", Channel: set.StormSlackChannel})
-	}
-	if set.StormPage && !ended {
-		steps = append(steps, escalate.Step{Sink: "pagerduty", Service: set.StormPagerDutyService, Severity: "critical"})
-	}
+	return e
+}
+
+// deliverStorm delivers e to each step, each in its own coroutine, and
+// records how each went in the storm.
+func (c *control) deliverStorm(ctx workflow.Context, s *StormRecord, e escalate.Escalation, steps []escalate.Step) {
 	for _, step := range steps {
 		c.escalating++
 		workflow.Go(ctx, func(ctx workflow.Context) {
 			defer func() { c.escalating--; c.wake.SendAsync(struct{}{}) }()
 			err := workflow.ExecuteActivity(notifyOpts(ctx), esc.Escalate, escalate.Input{Escalation: e, Step: step}).Get(ctx, nil)
-			er := incident.EscalationRecord{Sink: step.Sink, Reason: reason, At: workflow.Now(ctx), Attempts: 1, Delivered: err == nil}
+			er := incident.EscalationRecord{Sink: step.Sink, Reason: e.Reason, At: workflow.Now(ctx), Attempts: 1, Delivered: err == nil}
 			if err != nil {
 				er.Error = errorMessage(err)
 			}
 			s.Escalation = append(s.Escalation, er)
-		})
-	}
-	if ended && set.StormPage {
-		c.escalating++
-		workflow.Go(ctx, func(ctx workflow.Context) {
-			defer func() { c.escalating--; c.wake.SendAsync(struct{}{}) }()
-			_ = workflow.ExecuteActivity(notifyOpts(ctx), esc.Resolve,
-				escalate.ResolveInput{IncidentID: s.ID, Services: []string{set.StormPagerDutyService}}).Get(ctx, nil)
 		})
 	}
 }

@@ -25,6 +25,7 @@ const (
 	signalOpened      = "opened"       // incident (via ReportOpened) → control: an OpenedReport
 	signalSlotAcquire = "acquire"      // incident (via RequestSlot) → control: a SlotRequest
 	signalSlotRelease = "slot-release" // incident → control: the incident ID
+	signalPage        = "page"         // incident (via RequestPage) → control: a PageRequest
 
 	// legacyControlWorkflowID is the one ID every queue shared before the
 	// ID named its task queue; DefaultTaskQueue keeps it, so an engine
@@ -61,6 +62,12 @@ type ControlSettings struct {
 	// StormQuiet ends storm mode once no incident has opened for this long;
 	// 0 means StormWindow.
 	StormQuiet time.Duration
+	// StormPageHold is how long after an incident opened its own page
+	// waits for a storm to begin: a storm beginning within it groups the
+	// incident, which then never pages on its own. 0 or more than
+	// StormWindow means StormWindow: no storm that could count the incident
+	// can begin after it paged.
+	StormPageHold time.Duration
 	// Where the one grouped escalation of a storm goes, besides the record
 	// sink: a Slack channel and a PagerDuty service ("" = not there).
 	StormSlackChannel     string
@@ -92,6 +99,33 @@ type SlotRequest struct {
 	// releases it.
 	Lease    time.Duration
 	Settings ControlSettings
+}
+
+// PageSink is one destination an incident's escalation would page: a
+// Slack channel or a PagerDuty service ("" = the default routing key).
+type PageSink struct {
+	Sink    string // "slack" or "pagerduty"
+	Channel string `json:",omitempty"`
+	Service string `json:",omitempty"`
+}
+
+// PageRequest asks the control workflow whether an incident may page on
+// its own. The answer is a StormNotice (signalStorm: the storm pages
+// instead, to these sinks too) or a PageAnswer (signalPageAnswer): page
+// now, or ask again after Wait, when the incident can no longer become
+// part of a storm that has not begun yet. Delivering twice is harmless.
+type PageRequest struct {
+	IncidentID string
+	WorkflowID string
+	RunID      string
+	Sinks      []PageSink
+	Settings   ControlSettings
+}
+
+// PageAnswer lets an incident page (Wait 0) or tells it to ask again after
+// Wait.
+type PageAnswer struct {
+	Wait time.Duration
 }
 
 // PauseRequest turns the kill switch on.

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -47,6 +48,11 @@ type incidentRun struct {
 	storm    *StormNotice
 	revokeCh workflow.ReceiveChannel
 	stormCh  workflow.ReceiveChannel
+	reported workflow.Future // the ReportOpened activity; nil before storm detection
+	// asking: whether this incident pages and posts to Slack only once the
+	// control workflow said it is not part of a storm (maySpeak), or that
+	// it is (!maySpeak); decided once it said.
+	asking, decided, maySpeak bool
 
 	pendingSteps int      // delayed escalation steps still waiting
 	paged        []string // PagerDuty services triggered, to resolve at the end
@@ -99,6 +105,7 @@ func Incident(ctx workflow.Context, in Input) (incident.State, error) {
 	if workflow.GetVersion(ctx, "engine-control", workflow.DefaultVersion, 1) >= 1 {
 		r.control = true
 		r.reportOpened(ctx)
+		r.askBeforePaging(ctx)
 	}
 	return r.finish(ctx, r.run(ctx))
 }
@@ -111,10 +118,14 @@ func (r *incidentRun) reportOpened(ctx workflow.Context) {
 		IncidentID: r.in.IncidentID, WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
 		Runbook: r.in.Runbook.Name, Summary: alertSummary(r.in.Alert), Settings: r.in.Settings.Control,
 	}
+	f, done := workflow.NewFuture(ctx)
+	r.reported = f
 	workflow.Go(ctx, func(ctx workflow.Context) {
-		if err := workflow.ExecuteActivity(mutateOpts(ctx), permit.ReportOpened, rep).Get(ctx, nil); err != nil {
+		err := workflow.ExecuteActivity(mutateOpts(ctx), permit.ReportOpened, rep).Get(ctx, nil)
+		if err != nil {
 			r.timeline(ctx, "guardrail", "could not report to the control workflow (storm detection): "+errorMessage(err))
 		}
+		done.Set(nil, err)
 	})
 }
 
@@ -168,12 +179,130 @@ func (r *incidentRun) drainControl(ctx workflow.Context) {
 		if !r.stormCh.ReceiveAsync(&n) {
 			break
 		}
-		if r.storm == nil {
-			r.storm = &n
-			r.st.Storm = n.StormID
-			r.event(ctx, "guardrail", fmt.Sprintf("part of storm %s: this incident will not act or page on its own", n.StormID))
+		r.heardStorm(ctx, n)
+	}
+}
+
+func (r *incidentRun) heardStorm(ctx workflow.Context, n StormNotice) {
+	if r.storm == nil {
+		r.storm = &n
+		r.st.Storm = n.StormID
+		r.event(ctx, "guardrail", fmt.Sprintf("part of storm %s: this incident will not act or page on its own", n.StormID))
+	}
+}
+
+// askBeforePaging starts asking the control workflow, in the background,
+// whether this incident may speak to people on its own (page, post its
+// Slack thread): its Slack thread and its escalation wait for the answer.
+// Incidents that started before pages asked first do not ask.
+func (r *incidentRun) askBeforePaging(ctx workflow.Context) {
+	if r.rb == nil || r.in.Settings.Control.StormThreshold <= 0 || len(pageSinks(r.rb)) == 0 ||
+		workflow.GetVersion(ctx, "page-asks-control", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	r.asking = true
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		r.maySpeak = r.mayPage(ctx)
+		r.decided = true
+	})
+}
+
+// pageAnswerWait bounds how long an incident waits for the control
+// workflow's answer to one PageRequest before it pages anyway: a page is
+// never lost to a guardrail that does not answer.
+const pageAnswerWait = 2 * time.Minute
+
+// mayPage asks the control workflow whether this incident may page on its
+// own, and waits for its word: false once the incident is part of a storm
+// (whose one grouped escalation pages instead), true once no storm can
+// count it any more, or when the control workflow cannot be reached.
+// Asking after the incident's own report reached the control workflow
+// closes the race in which an incident paged before the storm it belonged
+// to was detected.
+func (r *incidentRun) mayPage(ctx workflow.Context) bool {
+	if r.reported != nil {
+		if err := r.reported.Get(ctx, nil); err != nil {
+			return true // not counted: no storm can list it
 		}
 	}
+	info := workflow.GetInfo(ctx)
+	req := PageRequest{IncidentID: r.in.IncidentID, WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
+		Sinks: pageSinks(r.rb), Settings: r.in.Settings.Control}
+	answers := workflow.GetSignalChannel(ctx, signalPageAnswer)
+	for held := false; ; {
+		if r.drainControl(ctx); r.storm != nil {
+			return false
+		}
+		if err := workflow.ExecuteActivity(mutateOpts(ctx), permit.RequestPage, req).Get(ctx, nil); err != nil {
+			r.timeline(ctx, "guardrail", "could not ask the control workflow before paging (storm detection); paging: "+errorMessage(err))
+			return true
+		}
+		var a PageAnswer
+		answered, timedOut := false, false
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(answers, func(ch workflow.ReceiveChannel, _ bool) { ch.Receive(ctx, &a); answered = true })
+		sel.AddReceive(r.stormCh, func(ch workflow.ReceiveChannel, _ bool) {
+			var n StormNotice
+			ch.Receive(ctx, &n)
+			r.heardStorm(ctx, n)
+		})
+		tctx, cancel := workflow.WithCancel(ctx)
+		sel.AddFuture(workflow.NewTimer(tctx, pageAnswerWait), func(workflow.Future) { timedOut = true })
+		sel.Select(ctx)
+		cancel()
+		switch {
+		case r.storm != nil:
+			return false
+		case timedOut:
+			r.timeline(ctx, "guardrail", fmt.Sprintf("no answer from the control workflow within %s (storm detection); paging", pageAnswerWait))
+			return true
+		case answered && a.Wait <= 0:
+			if held {
+				r.event(ctx, "guardrail", "no storm: paging")
+			}
+			return true
+		}
+		if !held {
+			held = true
+			r.event(ctx, "guardrail", fmt.Sprintf("holding pages for %s until storm detection has counted this incident", a.Wait.Round(time.Second)))
+		}
+		// Wait out the hold; a storm notice ends it early.
+		sel = workflow.NewSelector(ctx)
+		sel.AddReceive(r.stormCh, func(ch workflow.ReceiveChannel, _ bool) {
+			var n StormNotice
+			ch.Receive(ctx, &n)
+			r.heardStorm(ctx, n)
+		})
+		tctx, cancel = workflow.WithCancel(ctx)
+		sel.AddFuture(workflow.NewTimer(tctx, a.Wait), func(workflow.Future) {})
+		sel.Select(ctx)
+		cancel()
+	}
+}
+
+// pageSinks are the destinations a runbook would page or post to: its
+// incident thread's Slack channel and its escalation's Slack channels and
+// PagerDuty services, each once.
+func pageSinks(rb *runbooks.Runbook) []PageSink {
+	var out []PageSink
+	if rb.SlackChannel != "" {
+		out = append(out, PageSink{Sink: "slack", Channel: rb.SlackChannel})
+	}
+	for _, st := range rb.Escalate.Steps {
+		var k PageSink
+		switch st.Sink {
+		case runbooks.SinkSlack:
+			k = PageSink{Sink: "slack", Channel: st.Channel}
+		case runbooks.SinkPagerDuty:
+			k = PageSink{Sink: "pagerduty", Service: st.Service}
+		default:
+			continue
+		}
+		if !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // alertSummary is the alert in one line: its labels, sorted, bounded.
@@ -483,6 +612,15 @@ func (r *incidentRun) escalate(ctx workflow.Context, reason, level string) outco
 	if v := workflow.GetVersion(ctx, "escalation-policy", workflow.DefaultVersion, 1); v == workflow.DefaultVersion || r.rb == nil {
 		r.escalateOnce(ctx, runbooks.EscalationStep{Sink: runbooks.SinkLog}, reason, level)
 		return outcome{incident.OutcomeEscalated, reason}
+	}
+	// Storm detection sees every incident before any pages on its own:
+	// wait for the control workflow's word (askBeforePaging).
+	if r.asking {
+		if err := workflow.Await(ctx, func() bool { return r.decided }); err == nil && !r.maySpeak {
+			reason = fmt.Sprintf("grouped into %s: %s", r.storm.StormID, reason)
+			r.escalateOnce(ctx, runbooks.EscalationStep{Sink: runbooks.SinkLog}, reason, level)
+			return outcome{incident.OutcomeGrouped, reason}
+		}
 	}
 	// Each step in its own coroutine: a slow or dead sink never delays
 	// another's delivery, and the incident's outcome is not held up by any.

@@ -29,6 +29,8 @@ const (
 	signalPermit = "permit" // Target or Control → incident: a Permit
 	signalRevoke = "revoke" // Control → incident: stop mutating
 	signalStorm  = "storm"  // Control → incident: you are part of a storm
+	// signalPageAnswer: Control → incident, a PageAnswer to its PageRequest.
+	signalPageAnswer = "page-answer"
 )
 
 // Input starts an Incident. The runbook is pinned by value: an incident

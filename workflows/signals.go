@@ -54,6 +54,13 @@ func (p *Permits) RequestSlot(ctx context.Context, r SlotRequest) error {
 	return p.signalControl(ctx, signalSlotAcquire, r)
 }
 
+// RequestPage delivers an incident's question "may I page on my own?" to
+// the control workflow, starting it if it is not running; the answer comes
+// back as a signal to the incident. Delivering twice is harmless.
+func (p *Permits) RequestPage(ctx context.Context, r PageRequest) error {
+	return p.signalControl(ctx, signalPage, r)
+}
+
 func (p *Permits) signalControl(ctx context.Context, signal string, arg any) error {
 	if err := p.configured(); err != nil {
 		return err

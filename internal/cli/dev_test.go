@@ -47,7 +47,7 @@ guardrails {
 	if o.Kube == nil || cluster == nil || cluster.Context != "lab" || cluster.Server != "https://lab.k8s.internal:6443" {
 		t.Errorf("kube client %v, cluster %+v", o.Kube, cluster)
 	}
-	want := workflows.ControlSettings{MaxConcurrent: 3, StormThreshold: 8, StormWindow: time.Minute, StormQuiet: time.Minute}
+	want := workflows.ControlSettings{MaxConcurrent: 3, StormThreshold: 8, StormWindow: time.Minute, StormQuiet: time.Minute, StormPageHold: 30 * time.Second}
 	if o.Settings.Control != want {
 		t.Errorf("Settings.Control = %+v, want %+v", o.Settings.Control, want)
 	}

@@ -16,6 +16,7 @@ func controlSettings(g config.Guardrails) workflows.ControlSettings {
 		s.StormThreshold = g.Storm.Incidents
 		s.StormWindow = g.Storm.Window
 		s.StormQuiet = g.Storm.Quiet
+		s.StormPageHold = g.Storm.PageHold
 		s.StormSlackChannel = g.Storm.SlackChannel
 		s.StormPage = g.Storm.PagerDuty
 		s.StormPagerDutyService = g.Storm.PagerDutyService

@@ -31,22 +31,22 @@ slack {
 		{
 			name: "no block",
 			src:  "",
-			want: workflows.ControlSettings{MaxConcurrent: 10, StormThreshold: 20, StormWindow: 5 * time.Minute, StormQuiet: 5 * time.Minute},
+			want: workflows.ControlSettings{MaxConcurrent: 10, StormThreshold: 20, StormWindow: 5 * time.Minute, StormQuiet: 5 * time.Minute, StormPageHold: 30 * time.Second},
 		},
 		{
 			name: "switches only",
 			src:  "guardrails {\n  dry_run = true\n  paused = true\n}\n",
-			want: workflows.ControlSettings{MaxConcurrent: 10, StormThreshold: 20, StormWindow: 5 * time.Minute, StormQuiet: 5 * time.Minute},
+			want: workflows.ControlSettings{MaxConcurrent: 10, StormThreshold: 20, StormWindow: 5 * time.Minute, StormQuiet: 5 * time.Minute, StormPageHold: 30 * time.Second},
 		},
 		{
 			name: "no cap",
 			src:  "guardrails {\n  max_concurrent_remediations = 0\n}\n",
-			want: workflows.ControlSettings{StormThreshold: 20, StormWindow: 5 * time.Minute, StormQuiet: 5 * time.Minute},
+			want: workflows.ControlSettings{StormThreshold: 20, StormWindow: 5 * time.Minute, StormQuiet: 5 * time.Minute, StormPageHold: 30 * time.Second},
 		},
 		{
 			name: "quiet defaults to the window",
 			src:  "guardrails {\n  storm {\n    window = \"2m\"\n  }\n}\n",
-			want: workflows.ControlSettings{MaxConcurrent: 10, StormThreshold: 20, StormWindow: 2 * time.Minute, StormQuiet: 2 * time.Minute},
+			want: workflows.ControlSettings{MaxConcurrent: 10, StormThreshold: 20, StormWindow: 2 * time.Minute, StormQuiet: 2 * time.Minute, StormPageHold: 30 * time.Second},
 		},
 		{
 			name: "storm disabled",
@@ -72,13 +72,13 @@ slack {
   }
 }
 `,
-			want: workflows.ControlSettings{MaxConcurrent: 3, StormThreshold: 5, StormWindow: time.Minute, StormQuiet: 10 * time.Minute,
+			want: workflows.ControlSettings{MaxConcurrent: 3, StormThreshold: 5, StormWindow: time.Minute, StormQuiet: 10 * time.Minute, StormPageHold: 30 * time.Second,
 				StormSlackChannel: "#incidents", StormPage: true, StormPagerDutyService: "db"},
 		},
 		{
 			name: "page with the default key",
 			src:  pd + "guardrails {\n  storm {\n    pagerduty = true\n  }\n}\n",
-			want: workflows.ControlSettings{MaxConcurrent: 10, StormThreshold: 20, StormWindow: 5 * time.Minute, StormQuiet: 5 * time.Minute,
+			want: workflows.ControlSettings{MaxConcurrent: 10, StormThreshold: 20, StormWindow: 5 * time.Minute, StormQuiet: 5 * time.Minute, StormPageHold: 30 * time.Second,
 				StormPage: true},
 		},
 	}

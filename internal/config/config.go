@@ -96,6 +96,7 @@ func Default() *Config {
 				Incidents: DefaultStormIncidents,
 				Window:    DefaultStormWindow,
 				Quiet:     DefaultStormWindow,
+				PageHold:  DefaultStormPageHold,
 			},
 		},
 	}

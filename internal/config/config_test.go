@@ -25,7 +25,7 @@ func TestLoadFull(t *testing.T) {
 		Prometheus: Prometheus{URL: "https://prometheus.internal:9090", Timeout: 5 * time.Second},
 		Secrets:    Secrets{Dir: filepath.Join(dir, "secrets"), EnvPrefix: "FB_"},
 		Guardrails: Guardrails{DryRun: true, Paused: true, MaxConcurrent: 4, Storm: Storm{
-			Enabled: true, Incidents: 12, Window: 2 * time.Minute, Quiet: 15 * time.Minute,
+			Enabled: true, Incidents: 12, Window: 2 * time.Minute, Quiet: 15 * time.Minute, PageHold: time.Minute,
 			SlackChannel: "#incidents", PagerDuty: true, PagerDutyService: "platform",
 		}},
 		Incidents: Incidents{Linger: 30 * time.Minute},
@@ -57,7 +57,7 @@ func TestLoadEmptyIsDefault(t *testing.T) {
 	if d.Server.Listen != "127.0.0.1:9095" || d.Temporal.Address != "127.0.0.1:7233" || d.Temporal.Namespace != "default" ||
 		d.Temporal.TaskQueue != "firebreak" || d.Server.MaxBodyBytes != 1<<20 || d.Incidents.Linger != time.Hour ||
 		d.Secrets.EnvPrefix != "FIREBREAK_SECRET_" || d.Server.Token.IsSet() || d.Kubernetes != nil ||
-		d.Guardrails.MaxConcurrent != 10 || d.Guardrails.Storm != (Storm{Enabled: true, Incidents: 20, Window: 5 * time.Minute, Quiet: 5 * time.Minute}) {
+		d.Guardrails.MaxConcurrent != 10 || d.Guardrails.Storm != (Storm{Enabled: true, Incidents: 20, Window: 5 * time.Minute, Quiet: 5 * time.Minute, PageHold: 30 * time.Second}) {
 		t.Errorf("defaults: %+v", d)
 	}
 }

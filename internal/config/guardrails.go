@@ -27,6 +27,7 @@ type Storm struct {
 	Incidents        int           // more than this many within Window is a storm
 	Window           time.Duration // the sliding window incidents are counted in
 	Quiet            time.Duration // a storm ends after this long without a new incident
+	PageHold         time.Duration // an incident's own page waits this long after it opened for a storm to begin
 	SlackChannel     string        // where the grouped escalation is posted; "" = not to Slack
 	PagerDuty        bool          // page for the grouped escalation
 	PagerDutyService string        // which pagerduty service block pages; "" = the default routing_key
@@ -37,6 +38,9 @@ const (
 	DefaultMaxConcurrent  = 10
 	DefaultStormIncidents = 20
 	DefaultStormWindow    = 5 * time.Minute
+	// DefaultStormPageHold is Alertmanager's group_wait default: a page
+	// waits as long as a grouped notification would.
+	DefaultStormPageHold = 30 * time.Second
 )
 
 type rawGuardrails struct {
@@ -56,6 +60,8 @@ type rawStorm struct {
 	WindowRange           hcl.Range `hcl:"window,attr_value_range"`
 	Quiet                 *string   `hcl:"quiet,optional"`
 	QuietRange            hcl.Range `hcl:"quiet,attr_value_range"`
+	PageHold              *string   `hcl:"page_hold,optional"`
+	PageHoldRange         hcl.Range `hcl:"page_hold,attr_value_range"`
 	SlackChannel          *string   `hcl:"slack_channel,optional"`
 	SlackChannelRange     hcl.Range `hcl:"slack_channel,attr_value_range"`
 	PagerDuty             *bool     `hcl:"pagerduty,optional"`
@@ -102,6 +108,15 @@ func (d *decoder) storm(r *rawStorm, s *Storm, slack Slack, pd PagerDuty) {
 	s.Quiet = s.Window
 	if r.Quiet != nil {
 		s.Quiet = d.duration(*r.Quiet, "quiet", false, r.QuietRange, r.DefRange)
+	}
+	if r.PageHold != nil {
+		s.PageHold = d.duration(*r.PageHold, "page_hold", false, r.PageHoldRange, r.DefRange)
+		if s.PageHold > s.Window {
+			d.errorf(r.PageHoldRange, r.DefRange, "Invalid page_hold",
+				"page_hold (%s) is longer than window (%s); page_hold = window already holds every page until no storm can count its incident.", s.PageHold, s.Window)
+		}
+	} else if s.PageHold > s.Window {
+		s.PageHold = s.Window
 	}
 	if s.Incidents == 0 {
 		s.Enabled = false

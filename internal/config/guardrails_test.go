@@ -18,7 +18,7 @@ slack {
   signing_secret = "signing"
 }
 `
-	defaultStorm := Storm{Enabled: true, Incidents: 20, Window: 5 * time.Minute, Quiet: 5 * time.Minute}
+	defaultStorm := Storm{Enabled: true, Incidents: 20, Window: 5 * time.Minute, Quiet: 5 * time.Minute, PageHold: 30 * time.Second}
 	tests := []struct {
 		name string
 		src  string
@@ -42,17 +42,17 @@ slack {
 		{
 			name: "quiet defaults to the window",
 			src:  "guardrails {\n  storm {\n    window = \"2m\"\n  }\n}\n",
-			want: Guardrails{MaxConcurrent: 10, Storm: Storm{Enabled: true, Incidents: 20, Window: 2 * time.Minute, Quiet: 2 * time.Minute}},
+			want: Guardrails{MaxConcurrent: 10, Storm: Storm{Enabled: true, Incidents: 20, Window: 2 * time.Minute, Quiet: 2 * time.Minute, PageHold: 30 * time.Second}},
 		},
 		{
 			name: "storm disabled",
 			src:  "guardrails {\n  storm {\n    enabled = false\n  }\n}\n",
-			want: Guardrails{MaxConcurrent: 10, Storm: Storm{Incidents: 20, Window: 5 * time.Minute, Quiet: 5 * time.Minute}},
+			want: Guardrails{MaxConcurrent: 10, Storm: Storm{Incidents: 20, Window: 5 * time.Minute, Quiet: 5 * time.Minute, PageHold: 30 * time.Second}},
 		},
 		{
 			name: "zero incidents disables",
 			src:  "guardrails {\n  storm {\n    incidents = 0\n  }\n}\n",
-			want: Guardrails{MaxConcurrent: 10, Storm: Storm{Window: 5 * time.Minute, Quiet: 5 * time.Minute}},
+			want: Guardrails{MaxConcurrent: 10, Storm: Storm{Window: 5 * time.Minute, Quiet: 5 * time.Minute, PageHold: 30 * time.Second}},
 		},
 		{
 			name: "destinations",
@@ -68,13 +68,23 @@ slack {
   }
 }
 `,
-			want: Guardrails{MaxConcurrent: 3, Storm: Storm{Enabled: true, Incidents: 5, Window: time.Minute, Quiet: 10 * time.Minute,
+			want: Guardrails{MaxConcurrent: 3, Storm: Storm{Enabled: true, Incidents: 5, Window: time.Minute, Quiet: 10 * time.Minute, PageHold: 30 * time.Second,
 				SlackChannel: "#incidents", PagerDuty: true, PagerDutyService: "db"}},
+		},
+		{
+			name: "page hold",
+			src:  "guardrails {\n  storm {\n    page_hold = \"5s\"\n  }\n}\n",
+			want: Guardrails{MaxConcurrent: 10, Storm: Storm{Enabled: true, Incidents: 20, Window: 5 * time.Minute, Quiet: 5 * time.Minute, PageHold: 5 * time.Second}},
+		},
+		{
+			name: "page hold is at most a short window",
+			src:  "guardrails {\n  storm {\n    window = \"10s\"\n  }\n}\n",
+			want: Guardrails{MaxConcurrent: 10, Storm: Storm{Enabled: true, Incidents: 20, Window: 10 * time.Second, Quiet: 10 * time.Second, PageHold: 10 * time.Second}},
 		},
 		{
 			name: "page with the default key",
 			src:  pd + "guardrails {\n  storm {\n    pagerduty = true\n  }\n}\n",
-			want: Guardrails{MaxConcurrent: 10, Storm: Storm{Enabled: true, Incidents: 20, Window: 5 * time.Minute, Quiet: 5 * time.Minute, PagerDuty: true}},
+			want: Guardrails{MaxConcurrent: 10, Storm: Storm{Enabled: true, Incidents: 20, Window: 5 * time.Minute, Quiet: 5 * time.Minute, PageHold: 30 * time.Second, PagerDuty: true}},
 		},
 	}
 	for _, tt := range tests {

@@ -29,6 +29,7 @@ guardrails {
     incidents         = 12
     window            = "2m"
     quiet             = "15m"
+    page_hold         = "1m"
     slack_channel     = "#incidents"
     pagerduty         = true
     pagerduty_service = "platform"
