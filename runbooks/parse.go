@@ -49,6 +49,9 @@ func parseFile(filename string, src []byte) (*Runbook, *hcl.File, hcl.Diagnostic
 	if diags.HasErrors() {
 		return nil, file, diags
 	}
+	if diags = append(diags, CheckNumbers(file.Body)...); diags.HasErrors() {
+		return nil, file, diags
+	}
 	content, contentDiags := file.Body.Content(fileSchema)
 	diags = append(diags, contentDiags...)
 	if diags.HasErrors() {

@@ -9,6 +9,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/firebreak-dev/firebreak/runbooks"
 )
 
 // secretAttrs are the attributes whose values are credentials.
@@ -132,6 +134,9 @@ func configStrings(src []byte, dir string) (others, secrets []string, ok bool) {
 	file, diags := hclsyntax.ParseConfig(src, "fuzz.hcl", hcl.InitialPos)
 	if diags.HasErrors() {
 		return nil, nil, true // Parse stops before reading anything
+	}
+	if runbooks.CheckNumbers(file.Body).HasErrors() {
+		return nil, nil, true // so does it here, before evaluating anything
 	}
 	ok = true
 	var walk func(b *hclsyntax.Body)

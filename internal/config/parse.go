@@ -14,6 +14,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/firebreak-dev/firebreak/runbooks"
 )
 
 // rawConfig is firebreak.hcl as written. Every field is optional; gohcl
@@ -102,6 +104,9 @@ func Load(path string) (*Config, hcl.Diagnostics) {
 func Parse(filename string, src []byte) (*Config, hcl.Diagnostics) {
 	file, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	if diags.HasErrors() {
+		return nil, diags
+	}
+	if diags = append(diags, runbooks.CheckNumbers(file.Body)...); diags.HasErrors() {
 		return nil, diags
 	}
 	var raw rawConfig
