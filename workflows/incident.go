@@ -229,6 +229,11 @@ func (r *incidentRun) mayPage(ctx workflow.Context) bool {
 	req := PageRequest{IncidentID: r.in.IncidentID, WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
 		Sinks: pageSinks(r.rb), Settings: r.in.Settings.Control}
 	answers := workflow.GetSignalChannel(ctx, signalPageAnswer)
+	onStorm := func(ch workflow.ReceiveChannel, _ bool) {
+		var n StormNotice
+		ch.Receive(ctx, &n)
+		r.heardStorm(ctx, n)
+	}
 	for held := false; ; {
 		if r.drainControl(ctx); r.storm != nil {
 			return false
@@ -241,11 +246,7 @@ func (r *incidentRun) mayPage(ctx workflow.Context) bool {
 		answered, timedOut := false, false
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(answers, func(ch workflow.ReceiveChannel, _ bool) { ch.Receive(ctx, &a); answered = true })
-		sel.AddReceive(r.stormCh, func(ch workflow.ReceiveChannel, _ bool) {
-			var n StormNotice
-			ch.Receive(ctx, &n)
-			r.heardStorm(ctx, n)
-		})
+		sel.AddReceive(r.stormCh, onStorm)
 		tctx, cancel := workflow.WithCancel(ctx)
 		sel.AddFuture(workflow.NewTimer(tctx, pageAnswerWait), func(workflow.Future) { timedOut = true })
 		sel.Select(ctx)
@@ -268,11 +269,7 @@ func (r *incidentRun) mayPage(ctx workflow.Context) bool {
 		}
 		// Wait out the hold; a storm notice ends it early.
 		sel = workflow.NewSelector(ctx)
-		sel.AddReceive(r.stormCh, func(ch workflow.ReceiveChannel, _ bool) {
-			var n StormNotice
-			ch.Receive(ctx, &n)
-			r.heardStorm(ctx, n)
-		})
+		sel.AddReceive(r.stormCh, onStorm)
 		tctx, cancel = workflow.WithCancel(ctx)
 		sel.AddFuture(workflow.NewTimer(tctx, a.Wait), func(workflow.Future) {})
 		sel.Select(ctx)
