@@ -22,13 +22,14 @@ type controlEnv struct {
 	permits     map[string][]Permit // by incident workflow ID
 	revokes     map[string]int
 	storms      map[string]int
+	pageAnswers map[string][]PageAnswer
 	escalations []escalate.Input
 }
 
 func newControlEnv(t *testing.T) *controlEnv {
 	var s testsuite.WorkflowTestSuite
 	c := &controlEnv{TestWorkflowEnvironment: s.NewTestWorkflowEnvironment(), t: t,
-		permits: map[string][]Permit{}, revokes: map[string]int{}, storms: map[string]int{}}
+		permits: map[string][]Permit{}, revokes: map[string]int{}, storms: map[string]int{}, pageAnswers: map[string][]PageAnswer{}}
 	c.RegisterWorkflowWithOptions(Control, workflow.RegisterOptions{Name: ControlWorkflowName})
 	c.RegisterActivity(&escalate.Activities{})
 	c.OnActivity("Escalate", mock.Anything, mock.Anything).Return(func(_ context.Context, in escalate.Input) error {
@@ -45,6 +46,8 @@ func newControlEnv(t *testing.T) *controlEnv {
 				c.revokes[workflowID]++
 			case signalStorm:
 				c.storms[workflowID]++
+			case signalPageAnswer:
+				c.pageAnswers[workflowID] = append(c.pageAnswers[workflowID], arg.(PageAnswer))
 			}
 			return nil
 		})
@@ -139,6 +142,50 @@ func TestControlStorm(t *testing.T) {
 	}
 	if got := c.permits["g"]; len(got) != 1 || !got[0].Granted {
 		t.Fatalf("g (after the storm) got %+v, want granted", got)
+	}
+}
+
+// TestControlPageHold: an incident asking to page is told to wait until
+// page_hold has passed since the Control workflow counted it, then may
+// page; in a storm it is told it is part of it, and the storm pages each
+// sink its incidents would have paged once, besides the configured ones.
+func TestControlPageHold(t *testing.T) {
+	c := newControlEnv(t)
+	set := ControlSettings{StormThreshold: 2, StormWindow: time.Minute, StormQuiet: time.Minute, StormPageHold: 20 * time.Second, StormSlackChannel: "#ops"}
+	pd := PageSink{Sink: "pagerduty"}
+	ask := func(id string, sinks ...PageSink) func() {
+		return func() {
+			c.SignalWorkflow(signalPage, PageRequest{IncidentID: id, WorkflowID: id, RunID: "r", Sinks: sinks, Settings: set})
+		}
+	}
+	c.at(time.Second, c.opened("a", set))
+	c.at(2*time.Second, ask("a", pd, PageSink{Sink: "slack", Channel: "#ops"}))
+	c.at(25*time.Second, ask("a", pd)) // hold over: page
+	c.at(30*time.Second, c.opened("b", set))
+	c.at(31*time.Second, ask("b", pd))
+	c.at(32*time.Second, c.opened("c", set)) // the third within the window: storm
+	c.at(33*time.Second, ask("c", pd, PageSink{Sink: "slack", Channel: "#team"}))
+	c.run()
+
+	a := c.pageAnswers["a"]
+	if len(a) != 2 || a[0].Wait != 19*time.Second || a[1].Wait != 0 {
+		t.Fatalf("a's answers %+v, want wait 19s (20s hold from 1s, asked at 2s), then page", a)
+	}
+	if b := c.pageAnswers["b"]; len(b) != 1 || b[0].Wait != 19*time.Second {
+		t.Fatalf("b's answers %+v, want wait 19s", b)
+	}
+	if len(c.pageAnswers["c"]) != 0 || c.storms["c"] < 1 || c.storms["b"] != 1 {
+		t.Fatalf("c got answers %+v and %d storm notices, b %d; want the storm notice only", c.pageAnswers["c"], c.storms["c"], c.storms["b"])
+	}
+	var start []string
+	for _, e := range c.escalations {
+		if !strings.Contains(e.Escalation.Reason, "over") {
+			start = append(start, e.Step.Sink+e.Step.Channel)
+		}
+	}
+	sort.Strings(start)
+	if strings.Join(start, ",") != "log,pagerduty,slack#ops,slack#team" {
+		t.Fatalf("the storm escalated to %v; want the record, #ops (configured), and once each the PagerDuty and #team its incidents would have paged", start)
 	}
 }
 
