@@ -15,7 +15,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/firebreak-dev/firebreak/escalate"
-	"github.com/firebreak-dev/firebreak/integrations/slack"
 	"github.com/firebreak-dev/firebreak/internal/devserver/devservertest"
 	"github.com/firebreak-dev/firebreak/internal/engine"
 	"github.com/firebreak-dev/firebreak/internal/testutil"
@@ -34,10 +33,7 @@ import (
 func TestHistoryGrowsLinearly(t *testing.T) {
 	ws := startSlack(t)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sc, err := slack.New(slack.Config{BotToken: "xoxb-e2e", SigningSecret: signingSecret, APIURL: ws.srv.GetAPIURL()}, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := ws.client(t, quiet)
 	srv := devservertest.StartForTest(t)
 	eng := startEngine(t, srv, engine.Options{
 		Runbooks: loadRunbooks(t, filepath.Join("testdata", "runbooks", "thread")),

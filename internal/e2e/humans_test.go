@@ -75,6 +75,16 @@ func startSlack(t *testing.T) *slackWorkspace {
 	return w
 }
 
+// client is a Slack client of this workspace with the e2e signing secret.
+func (w *slackWorkspace) client(t *testing.T, log *slog.Logger) *slack.Client {
+	t.Helper()
+	sc, err := slack.New(slack.Config{BotToken: "xoxb-e2e", SigningSecret: signingSecret, APIURL: w.srv.GetAPIURL()}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
 func (w *slackWorkspace) handle(kind string) http.HandlerFunc {
 	return func(rw http.ResponseWriter, r *http.Request) {
 		_ = r.ParseForm()

@@ -14,7 +14,6 @@ import (
 
 	"github.com/firebreak-dev/firebreak/escalate"
 	"github.com/firebreak-dev/firebreak/integrations/pagerduty"
-	"github.com/firebreak-dev/firebreak/integrations/slack"
 	"github.com/firebreak-dev/firebreak/internal/devserver/devservertest"
 	"github.com/firebreak-dev/firebreak/internal/engine"
 	"github.com/firebreak-dev/firebreak/internal/incident"
@@ -41,10 +40,7 @@ func TestStormPagesOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc, err := slack.New(slack.Config{BotToken: "xoxb-e2e", SigningSecret: signingSecret, APIURL: ws.srv.GetAPIURL()}, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := ws.client(t, quiet)
 	srv := devservertest.StartForTest(t)
 	eng := startEngine(t, srv, engine.Options{
 		Runbooks: loadRunbooks(t, filepath.Join("testdata", "runbooks", "storm-pages")),
