@@ -124,6 +124,7 @@ func engineOptions(cfg *config.Config, set *runbooks.Set, log *slog.Logger) (eng
 	o.Settings.Paused = cfg.Guardrails.Paused
 	o.Settings.Linger = cfg.Incidents.Linger
 	o.Settings.Control = controlSettings(cfg.Guardrails)
+	o.Worker = workerTuning(cfg.Worker)
 	var cluster *kubeclient.Cluster
 	if cfg.Kubernetes != nil {
 		kube, cl, err := kubeclient.New(*cfg.Kubernetes)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/firebreak-dev/firebreak/internal/config"
+	"github.com/firebreak-dev/firebreak/internal/engine"
 	"github.com/firebreak-dev/firebreak/runbooks"
 	"github.com/firebreak-dev/firebreak/workflows"
 )
@@ -35,6 +36,10 @@ guardrails {
     window    = "1m"
   }
 }
+worker {
+  sticky_cache_size = 0
+  activity_pollers  = 3
+}
 `
 	cfg, diags := config.Parse(filepath.Join(dir, "firebreak.hcl"), []byte(src))
 	if diags.HasErrors() {
@@ -50,6 +55,13 @@ guardrails {
 	want := workflows.ControlSettings{MaxConcurrent: 3, StormThreshold: 8, StormWindow: time.Minute, StormQuiet: time.Minute, StormPageHold: 30 * time.Second}
 	if o.Settings.Control != want {
 		t.Errorf("Settings.Control = %+v, want %+v", o.Settings.Control, want)
+	}
+	// sticky_cache_size = 0 means no cache, which the engine spells
+	// negative (its 0 is the SDK default).
+	wantWorker := engine.WorkerTuning{StickyCacheSize: -1, MaxConcurrentWorkflowTasks: config.DefaultMaxConcurrentWorkflowTasks,
+		MaxConcurrentActivities: config.DefaultMaxConcurrentActivities, WorkflowPollers: config.DefaultWorkflowPollers, ActivityPollers: 3}
+	if o.Worker != wantWorker {
+		t.Errorf("Worker = %+v, want %+v", o.Worker, wantWorker)
 	}
 
 	o, cluster, err = engineOptions(config.Default(), &runbooks.Set{}, log)

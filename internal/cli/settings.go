@@ -2,6 +2,7 @@ package cli
 
 import (
 	"github.com/firebreak-dev/firebreak/internal/config"
+	"github.com/firebreak-dev/firebreak/internal/engine"
 	"github.com/firebreak-dev/firebreak/workflows"
 )
 
@@ -22,4 +23,21 @@ func controlSettings(g config.Guardrails) workflows.ControlSettings {
 		s.StormPagerDutyService = g.Storm.PagerDutyService
 	}
 	return s
+}
+
+// workerTuning maps the worker block to the engine's worker options; a
+// sticky_cache_size of 0 (no cache) is negative there, where 0 means the
+// SDK default.
+func workerTuning(w config.Worker) engine.WorkerTuning {
+	t := engine.WorkerTuning{
+		StickyCacheSize:            w.StickyCacheSize,
+		MaxConcurrentWorkflowTasks: w.MaxConcurrentWorkflowTasks,
+		MaxConcurrentActivities:    w.MaxConcurrentActivities,
+		WorkflowPollers:            w.WorkflowPollers,
+		ActivityPollers:            w.ActivityPollers,
+	}
+	if t.StickyCacheSize == 0 {
+		t.StickyCacheSize = -1
+	}
+	return t
 }

@@ -18,6 +18,7 @@ type Config struct {
 	Secrets    Secrets    // where secret("name") is resolved
 	Guardrails Guardrails // global switches over every runbook
 	Incidents  Incidents  // incident lifecycle
+	Worker     Worker     // Temporal worker tuning: memory and concurrency
 	Slack      Slack      // incident threads and approval buttons; optional
 	PagerDuty  PagerDuty  // paging; optional
 	Operators  []Operator // who may answer approvals and pause automation without Slack
@@ -89,6 +90,7 @@ func Default() *Config {
 		Prometheus: Prometheus{Timeout: DefaultPrometheusTimeout},
 		Secrets:    Secrets{EnvPrefix: DefaultSecretsEnvPrefix},
 		Incidents:  Incidents{Linger: DefaultLinger},
+		Worker:     DefaultWorker(),
 		Guardrails: Guardrails{
 			MaxConcurrent: DefaultMaxConcurrent,
 			Storm: Storm{

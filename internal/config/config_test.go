@@ -29,7 +29,9 @@ func TestLoadFull(t *testing.T) {
 			SlackChannel: "#incidents", PagerDuty: true, PagerDutyService: "platform",
 		}},
 		Incidents: Incidents{Linger: 30 * time.Minute},
-		Slack:     Slack{BotToken: NewSecret("xoxb-full-config-bot"), SigningSecret: NewSecret("full-config-signing-secret")},
+		Worker: Worker{StickyCacheSize: 250, MaxConcurrentWorkflowTasks: 50, MaxConcurrentActivities: 20,
+			WorkflowPollers: 3, ActivityPollers: 2},
+		Slack: Slack{BotToken: NewSecret("xoxb-full-config-bot"), SigningSecret: NewSecret("full-config-signing-secret")},
 		PagerDuty: PagerDuty{
 			RoutingKey: NewSecret("default-routing-key-0000000000000"),
 			Services:   map[string]Secret{"platform": NewSecret("platform-routing-key-00000000000")},

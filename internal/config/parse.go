@@ -27,6 +27,7 @@ type rawConfig struct {
 	Secrets    *rawSecrets    `hcl:"secrets,block"`
 	Guardrails *rawGuardrails `hcl:"guardrails,block"`
 	Incidents  *rawIncidents  `hcl:"incidents,block"`
+	Worker     *rawWorker     `hcl:"worker,block"`
 	Slack      *rawSlack      `hcl:"slack,block"`
 	PagerDuty  *rawPagerDuty  `hcl:"pagerduty,block"`
 	Operators  []*rawOperator `hcl:"operator,block"`
@@ -127,6 +128,7 @@ func Parse(filename string, src []byte) (*Config, hcl.Diagnostics) {
 	if in := raw.Incidents; in != nil && in.Linger != nil {
 		cfg.Incidents.Linger = d.duration(*in.Linger, "linger", true, in.LingerRange, in.DefRange)
 	}
+	d.worker(raw.Worker, &cfg.Worker)
 	d.slack(raw.Slack, &cfg.Slack)
 	d.pagerduty(raw.PagerDuty, &cfg.PagerDuty)
 	cfg.Operators = d.operators(raw.Operators)

@@ -66,6 +66,8 @@ type Options struct {
 	Kube kubernetes.Interface
 
 	Settings workflows.Settings
+	// Worker tunes the Temporal worker; zero fields keep the SDK defaults.
+	Worker WorkerTuning
 	// RecordPath is where escalation records are appended ("" = log only).
 	RecordPath string
 	// UIURL is the Temporal Web UI's base URL, for timeline links.
@@ -90,6 +92,19 @@ type Options struct {
 	Metrics *metrics.Metrics
 	// Ready, when set, is called once the HTTP listener is bound, with its address.
 	Ready func(listenAddr string)
+}
+
+// WorkerTuning bounds the Temporal worker's memory and concurrency (the
+// worker block of firebreak.hcl). A zero field keeps the SDK's default.
+type WorkerTuning struct {
+	// StickyCacheSize is how many workflows stay in memory between tasks,
+	// process-wide; it takes effect when no other worker in the process
+	// is running. Negative means none: every task replays its history.
+	StickyCacheSize            int
+	MaxConcurrentWorkflowTasks int
+	MaxConcurrentActivities    int
+	WorkflowPollers            int
+	ActivityPollers            int
 }
 
 // Engine is a running receiver and/or worker.
@@ -156,7 +171,18 @@ func (e *Engine) startWorker() error {
 		}
 		prom = pc
 	}
-	w := worker.New(e.client, o.TaskQueue, worker.Options{})
+	switch t := o.Worker; {
+	case t.StickyCacheSize > 0:
+		worker.SetStickyWorkflowCacheSize(t.StickyCacheSize)
+	case t.StickyCacheSize < 0:
+		worker.SetStickyWorkflowCacheSize(0)
+	}
+	w := worker.New(e.client, o.TaskQueue, worker.Options{
+		MaxConcurrentWorkflowTaskExecutionSize: o.Worker.MaxConcurrentWorkflowTasks,
+		MaxConcurrentActivityExecutionSize:     o.Worker.MaxConcurrentActivities,
+		MaxConcurrentWorkflowTaskPollers:       o.Worker.WorkflowPollers,
+		MaxConcurrentActivityTaskPollers:       o.Worker.ActivityPollers,
+	})
 	workflows.Register(w)
 	record := &escalate.RecordSink{Path: o.RecordPath, Log: o.Log}
 	esc := &escalate.Activities{Record: record, Pager: o.Pager, Log: o.Log}

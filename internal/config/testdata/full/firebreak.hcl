@@ -58,3 +58,11 @@ pagerduty {
 incidents {
   linger = "30m"
 }
+
+worker {
+  sticky_cache_size             = 250
+  max_concurrent_workflow_tasks = 50
+  max_concurrent_activities     = 20
+  workflow_pollers              = 3
+  activity_pollers              = 2
+}

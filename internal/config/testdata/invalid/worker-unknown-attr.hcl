@@ -1,0 +1,3 @@
+worker {
+  sticky_cache = 10 # ERROR col 3: Unsupported argument
+}
