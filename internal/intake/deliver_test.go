@@ -42,6 +42,7 @@ type fakeTemporal struct {
 	inFlight int
 	max      int
 	order    map[string][]string // alert statuses per workflow ID, in call order
+	seq      []string            // workflow IDs, in call order
 }
 
 func (f *fakeTemporal) SignalWithStartWorkflow(ctx context.Context, workflowID string, _ string, _ interface{},
@@ -63,6 +64,7 @@ func (f *fakeTemporal) call(ctx context.Context, id, status string) error {
 		f.order = map[string][]string{}
 	}
 	f.order[id] = append(f.order[id], status)
+	f.seq = append(f.seq, id)
 	f.mu.Unlock()
 	defer func() {
 		f.mu.Lock()
@@ -256,6 +258,50 @@ func TestBackPressure(t *testing.T) {
 	a = s.a
 	require.Equal(t, http.StatusOK, a.code, a.body.Error)
 	require.Equal(t, []string{incidentIDOf("svc-000"), incidentIDOf("svc-001")}, a.body.IncidentIDs)
+}
+
+// TestAdmittedMessageRunsToTheEnd: a message, once admitted, keeps its
+// share of the slots until it is answered; a message arriving meanwhile
+// waits for admission instead of taking slots write by write. Before,
+// slots were taken per write, and every message in a storm advanced a
+// little at a time: under 100 messages at once, each took longer than
+// Alertmanager's timeout and was cancelled and retried.
+func TestAdmittedMessageRunsToTheEnd(t *testing.T) {
+	f := &fakeTemporal{gate: make(chan struct{})}
+	h, _ := newTestHandler(t, f, Options{Concurrency: 4, MaxInFlight: 4, QueueWait: time.Hour})
+	answers := make(chan served, 2)
+	first := storm(8)
+	sendAsync(h, body(first...), answers)
+	require.Eventually(t, func() bool { _, in, _ := f.stats(); return in == 4 }, 10*time.Second, 5*time.Millisecond)
+	second := storm(4)
+	for i := range second {
+		second[i].service = "late-" + second[i].service
+	}
+	sendAsync(h, body(second...), answers)
+	require.Eventually(t, func() bool { return h.queued.Load() == 1 }, 10*time.Second, 5*time.Millisecond)
+	close(f.gate)
+	for range 2 {
+		s := <-answers
+		require.NoError(t, s.err)
+		require.Equal(t, http.StatusOK, s.a.code, s.a.body.Error)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	require.Len(t, f.seq, 12)
+	for i, id := range f.seq {
+		// The first message's eight writes come first.
+		require.Equal(t, i < 8, isFirst(id, first), "write %d: %s (order %v)", i, id, f.seq)
+	}
+}
+
+// isFirst says whether id is the incident of one of the alerts.
+func isFirst(id string, alerts []testAlert) bool {
+	for _, a := range alerts {
+		if incidentIDOf(a.service) == id {
+			return true
+		}
+	}
+	return false
 }
 
 // TestPartialFailure: Temporal fails from the 51st write of a 100-alert

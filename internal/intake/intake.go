@@ -33,6 +33,7 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/firebreak-dev/firebreak/internal/bearer"
 	"github.com/firebreak-dev/firebreak/internal/incident"
@@ -48,15 +49,16 @@ const DefaultMaxBody = 1 << 20
 // one message at once bring a 1,000-alert message to the rate of the
 // Temporal server itself (BenchmarkIntake1000; more buys nothing from the
 // embedded server's single SQLite writer, see docs/performance.md); 64
-// across requests lets four such messages proceed at once before a fifth
-// waits, and 2 s of waiting for a slot means Temporal is behind.
+// across requests lets four such messages (or 64 one-alert messages)
+// proceed at once before the next waits, and 2 s of waiting for admission
+// means Temporal is behind.
 const (
 	// DefaultConcurrency is how many writes of one message run at once.
 	DefaultConcurrency = 16
 	// DefaultMaxInFlight is how many writes run at once across all requests.
 	DefaultMaxInFlight = 64
-	// DefaultQueueWait is how long a write waits for a free slot before the
-	// request is refused with 503 (back-pressure).
+	// DefaultQueueWait is how long a message waits for admission before
+	// it is refused with 503 (back-pressure).
 	DefaultQueueWait = 2 * time.Second
 )
 
@@ -99,8 +101,8 @@ type Options struct {
 	// of messages queues in Alertmanager, which retries, rather than in
 	// firebreak's memory or Temporal's; zero means DefaultMaxInFlight.
 	MaxInFlight int
-	// QueueWait is how long a write may wait for one of the MaxInFlight
-	// slots before its request is answered 503 with Retry-After; zero
+	// QueueWait is how long a message may wait for its share of the
+	// MaxInFlight slots before it is answered 503 with Retry-After; zero
 	// means DefaultQueueWait.
 	QueueWait time.Duration
 	Log       *slog.Logger
@@ -111,10 +113,17 @@ type Options struct {
 type Handler struct {
 	opts     Options
 	runbooks atomic.Pointer[runbooks.Set]
-	// slots holds one token per Temporal write in flight: a buffered
-	// channel of capacity MaxInFlight, whose blocked senders are served in
-	// arrival order, so no request starves behind later ones.
-	slots chan struct{}
+	// slots are the MaxInFlight Temporal writes in flight, taken by whole
+	// messages: a message takes the writes it runs at once (its share, up
+	// to Concurrency) when it is admitted and gives them back when it is
+	// answered. The semaphore serves waiters in arrival order, so a large
+	// message is not starved by small ones, and a message once admitted
+	// runs at its full share to the end instead of competing write by
+	// write with every later message (which made all of them slow: under
+	// 100 messages at once, each took longer than Alertmanager's timeout).
+	slots *semaphore.Weighted
+	// queued counts the messages waiting for admission.
+	queued atomic.Int64
 }
 
 // New returns a handler matching alerts against set.
@@ -140,7 +149,7 @@ func New(set *runbooks.Set, opts Options) *Handler {
 	if opts.QueueWait <= 0 {
 		opts.QueueWait = DefaultQueueWait
 	}
-	h := &Handler{opts: opts, slots: make(chan struct{}, opts.MaxInFlight)}
+	h := &Handler{opts: opts, slots: semaphore.NewWeighted(int64(opts.MaxInFlight))}
 	h.runbooks.Store(set)
 	return h
 }
@@ -258,9 +267,10 @@ type failure struct {
 // Alerts of one incident are written one after another, in message order,
 // because the workflow acts on their order (a resolved notification must
 // not overtake the firing one that starts the incident); different
-// incidents are written concurrently, Concurrency at a time, each write
-// holding one of the Handler's MaxInFlight slots. The first failure cancels
-// the writes still running or waiting: the answer is 503 whatever they do,
+// incidents are written concurrently, Concurrency at a time. The message
+// first takes that many of the Handler's MaxInFlight slots, waiting at
+// most QueueWait behind earlier messages (see acquire). The first failure
+// cancels the writes still running: the answer is 503 whatever they do,
 // and Alertmanager's retry repeats them harmlessly.
 func (h *Handler) deliverAll(ctx context.Context, set *runbooks.Set, alerts []AlertIn) ([]Result, []bool, *failure) {
 	results := make([]Result, len(alerts))
@@ -285,6 +295,12 @@ func (h *Handler) deliverAll(ctx context.Context, set *runbooks.Set, alerts []Al
 	if len(groups) == 0 {
 		return results, done, nil
 	}
+	writers := min(h.opts.Concurrency, h.opts.MaxInFlight, len(groups))
+	if err := h.acquire(ctx, writers); err != nil {
+		first := groups[0][0]
+		return results, done, &failure{fingerprint: alerts[first].Fingerprint, incidentID: results[first].IncidentID, err: err}
+	}
+	defer h.slots.Release(int64(writers))
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -302,7 +318,7 @@ func (h *Handler) deliverAll(ctx context.Context, set *runbooks.Set, alerts []Al
 			cancel()
 		}
 	}
-	for range min(h.opts.Concurrency, len(groups)) {
+	for range writers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -311,12 +327,7 @@ func (h *Handler) deliverAll(ctx context.Context, set *runbooks.Set, alerts []Al
 					if ctx.Err() != nil {
 						return
 					}
-					if err := h.acquire(ctx); err != nil {
-						fail(i, err)
-						return
-					}
 					res, err := h.deliver(ctx, rbs[i], alerts[i], results[i])
-					<-h.slots
 					if err != nil {
 						fail(i, err)
 						return
@@ -330,25 +341,25 @@ func (h *Handler) deliverAll(ctx context.Context, set *runbooks.Set, alerts []Al
 	return results, done, first
 }
 
-// acquire takes one of the MaxInFlight write slots, waiting at most
-// QueueWait: past that, Temporal is slower than alerts arrive, and a 503
-// pushes the queue back to Alertmanager instead of growing it here.
-func (h *Handler) acquire(ctx context.Context) error {
-	select {
-	case h.slots <- struct{}{}:
+// acquire admits a message: it takes n of the MaxInFlight write slots,
+// waiting at most QueueWait behind the messages that came first. Past
+// that, Temporal is slower than alerts arrive, and a 503 pushes the queue
+// back to Alertmanager instead of growing it here.
+func (h *Handler) acquire(ctx context.Context, n int) error {
+	if h.slots.TryAcquire(int64(n)) {
 		return nil
-	default:
 	}
-	t := time.NewTimer(h.opts.QueueWait)
-	defer t.Stop()
-	select {
-	case h.slots <- struct{}{}:
-		return nil
-	case <-t.C:
+	h.queued.Add(1)
+	defer h.queued.Add(-1)
+	wctx, cancel := context.WithTimeout(ctx, h.opts.QueueWait)
+	defer cancel()
+	if err := h.slots.Acquire(wctx, int64(n)); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("wait for a write slot: %w", ctx.Err())
+		}
 		return fmt.Errorf("all %d write slots still busy after %s: %w", h.opts.MaxInFlight, h.opts.QueueWait, errBusy)
-	case <-ctx.Done():
-		return fmt.Errorf("wait for a write slot: %w", ctx.Err())
 	}
+	return nil
 }
 
 // match finds the runbook of one alert and derives its incident, before any
