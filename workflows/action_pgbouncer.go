@@ -44,7 +44,7 @@ func (p *poolSizeStep) spec() string { return amountSpec(p.s.Set, p.s.Min, p.s.M
 func (p *poolSizeStep) read(ctx workflow.Context, ar *incident.ActionRecord) (priorState, error) {
 	var st remediate.PoolState
 	in := remediate.PoolReadInput{AdminDSNSecret: p.s.AdminDSNSecret, Database: p.s.Database}
-	if err := workflow.ExecuteActivity(queryOpts(ctx), rem.PgBouncerPoolRead, in).Get(ctx, &st); err != nil {
+	if err := readCall(ctx, rem.PgBouncerPoolRead, in).Get(ctx, &st); err != nil {
 		return nil, err
 	}
 	p.size = p.s.Set.Apply(st.PoolSize, p.s.Min, p.s.Max)

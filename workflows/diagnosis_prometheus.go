@@ -28,7 +28,7 @@ func (r *incidentRun) diagnoseProm(ctx workflow.Context, d *runbooks.Diagnose) s
 		return fmt.Sprintf("diagnosis %q failed: %v", d.Name, err)
 	}
 	var res diagnose.QueryResult
-	err = workflow.ExecuteActivity(queryOpts(ctx), diag.PromQuery, diagnose.QueryInput{Query: query, Range: rng, Step: step}).Get(ctx, &res)
+	err = readCall(ctx, diag.PromQuery, diagnose.QueryInput{Query: query, Range: rng, Step: step}).Get(ctx, &res)
 	if err != nil {
 		rec.Error = errorMessage(err)
 		r.st.Diagnosis = append(r.st.Diagnosis, rec)

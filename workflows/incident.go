@@ -83,6 +83,10 @@ func Incident(ctx workflow.Context, in Input) (incident.State, error) {
 		return r.st, err
 	}
 	r.timeline(ctx, "started", fmt.Sprintf("incident opened by runbook %s (sha256 %s)", in.Runbook.Name, short(in.Runbook.SHA256)))
+	// Short reads and requests run as local activities (see readCall).
+	if workflow.GetVersion(ctx, "local-reads", workflow.DefaultVersion, 1) >= 1 {
+		ctx = withLocalReads(ctx)
+	}
 	workflow.Go(ctx, r.listen)
 
 	rb, err := pinnedRunbook(in.Runbook)
@@ -121,7 +125,7 @@ func (r *incidentRun) reportOpened(ctx workflow.Context) {
 	f, done := workflow.NewFuture(ctx)
 	r.reported = f
 	workflow.Go(ctx, func(ctx workflow.Context) {
-		err := workflow.ExecuteActivity(mutateOpts(ctx), permit.ReportOpened, rep).Get(ctx, nil)
+		err := requestCall(ctx, permit.ReportOpened, rep).Get(ctx, nil)
 		if err != nil {
 			r.timeline(ctx, "guardrail", "could not report to the control workflow (storm detection): "+errorMessage(err))
 		}
@@ -491,7 +495,7 @@ func (r *incidentRun) acquire(ctx workflow.Context, plans []actionPlan, m *runbo
 	if r.control {
 		req := SlotRequest{IncidentID: r.in.IncidentID, WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
 			Runbook: r.rb.Name, Lease: lease, Settings: r.in.Settings.Control}
-		if err := workflow.ExecuteActivity(mutateOpts(ctx), permit.RequestSlot, req).Get(ctx, nil); err != nil {
+		if err := requestCall(ctx, permit.RequestSlot, req).Get(ctx, nil); err != nil {
 			return nil, "guardrails: could not reach the control workflow: " + errorMessage(err)
 		}
 		p, ok := await(ControlTarget, timeout)
@@ -511,7 +515,7 @@ func (r *incidentRun) acquire(ctx workflow.Context, plans []actionPlan, m *runbo
 			Target: t, IncidentID: r.in.IncidentID, WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID,
 			Runbook: r.rb.Name, Cooldown: g.Cooldown, MaxActions: g.MaxActions, Window: g.Window, Lease: lease, NoWait: noWait,
 		}
-		if err := workflow.ExecuteActivity(mutateOpts(ctx), permit.RequestPermit, req).Get(ctx, nil); err != nil {
+		if err := requestCall(ctx, permit.RequestPermit, req).Get(ctx, nil); err != nil {
 			release()
 			return nil, fmt.Sprintf("guardrails: could not reach the ledger of %s: %s", t, errorMessage(err))
 		}

@@ -100,3 +100,55 @@ func recordOpts(ctx workflow.Context) workflow.Context {
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
 	})
 }
+
+// Short calls on the way to the first action run as local activities in
+// incidents started since GetVersion("local-reads"): a Prometheus
+// diagnosis query, a target's read before an action, and the signals that
+// ask the Control workflow and a target's ledger for leave to act. A local
+// activity runs in the worker that holds the workflow task and is recorded
+// with the task's completion, so it costs no task-queue round trip (a
+// regular activity costs a schedule, a dispatch, a completion and a new
+// workflow task, each a write). Only short, idempotent calls qualify: a
+// local activity may run again if the worker dies before the task
+// completes, and these are reads, or requests the Control workflow and
+// the ledger recognise as repeats. Mutations stay regular activities, each
+// attempt recorded on its own.
+
+// localKey marks a workflow context whose incident uses local reads.
+type localKey struct{}
+
+// withLocalReads marks ctx so that readCall and requestCall run local
+// activities.
+func withLocalReads(ctx workflow.Context) workflow.Context {
+	return workflow.WithValue(ctx, localKey{}, true)
+}
+
+func localReads(ctx workflow.Context) bool {
+	v, _ := ctx.Value(localKey{}).(bool)
+	return v
+}
+
+// readCall runs a read-only query: with queryOpts' budget, locally when
+// the incident uses local reads.
+func readCall(ctx workflow.Context, activity any, args ...any) workflow.Future {
+	if localReads(ctx) {
+		return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+			StartToCloseTimeout: 15 * time.Second,
+			RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Second, MaximumAttempts: 3},
+		}), activity, args...)
+	}
+	return workflow.ExecuteActivity(queryOpts(ctx), activity, args...)
+}
+
+// requestCall sends a request to another workflow (the Control workflow,
+// a target's ledger): with mutateOpts' budget, locally when the incident
+// uses local reads.
+func requestCall(ctx workflow.Context, activity any, args ...any) workflow.Future {
+	if localReads(ctx) {
+		return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+			StartToCloseTimeout: 30 * time.Second,
+			RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Second, MaximumAttempts: 5},
+		}), activity, args...)
+	}
+	return workflow.ExecuteActivity(mutateOpts(ctx), activity, args...)
+}
