@@ -50,8 +50,12 @@ const DefaultMaxBody = 1 << 20
 // Temporal server itself (BenchmarkIntake1000; more buys nothing from the
 // embedded server's single SQLite writer, see docs/performance.md); 64
 // across requests lets four such messages (or 64 one-alert messages)
-// proceed at once before the next waits, and 2 s of waiting for admission
-// means Temporal is behind.
+// proceed at once before the next waits. A message waits up to 5 s for
+// admission: about as long as an admitted 100-alert message takes on the
+// embedded server under a storm, so the next one in line is admitted
+// rather than refused, and 5 s of waiting plus its own writes still fits in
+// Alertmanager's shortest timeout (10 s). Longer than that means Temporal
+// is behind, and the 503 hands the queue back to Alertmanager.
 const (
 	// DefaultConcurrency is how many writes of one message run at once.
 	DefaultConcurrency = 16
@@ -59,7 +63,7 @@ const (
 	DefaultMaxInFlight = 64
 	// DefaultQueueWait is how long a message waits for admission before
 	// it is refused with 503 (back-pressure).
-	DefaultQueueWait = 2 * time.Second
+	DefaultQueueWait = 5 * time.Second
 )
 
 // retryAfter is the Retry-After (seconds) of every 503. Alertmanager keeps
