@@ -168,6 +168,7 @@ func TestKillLoop(t *testing.T) {
 	t.Logf("kill loop done after %s: %d kills, %d alert groups firing", loop.Round(time.Millisecond), kills, env.storm.count())
 
 	env.check(t, c, engine.RecordPathIn(state))
+	t.Logf("firebreak dev's warnings and errors over %d starts: %s", dev.starts, dev.logSummary())
 	t.Logf("TestKillLoop: %d kills in %s, total %s", kills, loop.Round(time.Second), time.Since(began).Round(time.Second))
 }
 
@@ -240,6 +241,8 @@ func TestKillLoopTemporalRestart(t *testing.T) {
 		loop.Round(time.Millisecond), kills, downtime.Round(time.Millisecond), env.storm.count())
 
 	env.check(t, c, record)
+	t.Logf("firebreak serve's warnings and errors: %s", serve.logSummary())
+	t.Logf("Temporal's warnings and errors over %d starts: %s", tmp.starts, tmp.logSummary())
 	serve.mustRun(t)
 	if serve.starts != 1 {
 		t.Errorf("firebreak serve started %d times, want 1", serve.starts)
@@ -434,9 +437,10 @@ var killLoopPhases = []string{phaseInFlight, phaseDiagnosing, phaseGuardrails, p
 // killRecord is one kill: when, how long after the start of the process
 // it killed, and whether that process had said it was ready.
 type killRecord struct {
-	at     time.Time
-	uptime time.Duration
-	ready  bool
+	at      time.Time
+	uptime  time.Duration
+	ready   bool
+	startup time.Duration // from its start until it said it was ready, when it did
 }
 
 // check waits for every incident's outcome and checks the loop's promises:
@@ -561,12 +565,13 @@ func (e *killLoopEnv) check(t *testing.T, c client.Client, recordPath string) {
 	e.logKills(t, groups, hist, states)
 	var retried []string
 	retries := map[string]int{}
-	wftTimeouts := 0
+	wftTimeouts, wftFailures := 0, 0
 	for _, h := range hist {
 		for name, n := range h.retriedAfterTimeout {
 			retries[name] += n
 		}
 		wftTimeouts += h.workflowTaskTimeouts
+		wftFailures += h.workflowTaskFailures
 	}
 	for name, n := range retries {
 		retried = append(retried, fmt.Sprintf("%s %d", name, n))
@@ -586,11 +591,11 @@ func (e *killLoopEnv) check(t *testing.T, c client.Client, recordPath string) {
 	t.Logf("Alertmanager's failed webhook attempts, by cause (its log): %s", e.amFailures(t))
 	t.Logf("incidents: %d for %d alert groups (%s); %d notifications heard (%d incidents heard a repeat); "+
 		"actions: %d applied on %d PgBouncers, %d of them found the pool already set by a killed attempt; "+
-		"attempts lost to kills and retried after their timeout: [%s]; workflow tasks timed out: %d; "+
+		"attempts lost to kills and retried after their timeout: [%s]; incident workflow tasks timed out: %d, failed: %d; "+
 		"escalation records: %d duplicates; Alertmanager: %g webhook notifications, %g webhook requests failed and retried; "+
 		"storm posts to Alertmanager: %d (%d failed)",
 		len(runs), len(groups), strings.Join(oc, ", "), notifications, repeats,
-		applied, killLoopPools, unchanged, strings.Join(retried, ", "), wftTimeouts, dupRecords, sent, failed, posts, postFails)
+		applied, killLoopPools, unchanged, strings.Join(retried, ", "), wftTimeouts, wftFailures, dupRecords, sent, failed, posts, postFails)
 }
 
 // logKills says, for every kill, which phase each alert group was in
@@ -599,13 +604,19 @@ func (e *killLoopEnv) logKills(t *testing.T, groups []*stormGroup, hist map[stri
 	killsIn := map[string]int{}  // kills that found at least one group in the phase
 	groupsIn := map[string]int{} // (kill, group) pairs per phase
 	starting := 0
+	var prev time.Time
 	for i, k := range e.kills {
 		counts := map[string]int{}
+		wts, acts := 0, 0
 		for _, g := range groups {
-			if p := g.phaseAt(k.at, hist[g.id], states[g.id]); p != "" {
+			h := hist[g.id]
+			if p := g.phaseAt(k.at, h, states[g.id]); p != "" {
 				counts[p]++
 			}
+			wts += countBetween(h.wtDone, prev, k.at)
+			acts += countBetween(h.actDone, prev, k.at)
 		}
+		prev = k.at
 		var parts []string
 		for _, p := range killLoopPhases {
 			if counts[p] > 0 {
@@ -619,13 +630,48 @@ func (e *killLoopEnv) logKills(t *testing.T, groups []*stormGroup, hist map[stri
 			proc = "starting up"
 			starting++
 		}
-		t.Logf("kill %d: %s after start (%s): %s", i+1, k.uptime.Round(time.Millisecond), proc, strings.Join(parts, ", "))
+		t.Logf("kill %d: %s after start (%s), since the kill before %d incident workflow tasks and %d activities completed: %s",
+			i+1, k.uptime.Round(time.Millisecond), proc, wts, acts, strings.Join(parts, ", "))
 	}
 	var sum []string
 	for _, p := range killLoopPhases {
 		sum = append(sum, fmt.Sprintf("%s: %d kills (%d group-kills)", p, killsIn[p], groupsIn[p]))
 	}
 	t.Logf("%d kills, %d during start-up, %d while serving; phases hit: %s", len(e.kills), starting, len(e.kills)-starting, strings.Join(sum, "; "))
+	// How long start-ups took, early and late in the loop (the state grows).
+	var early, late []time.Duration
+	for i, k := range e.kills {
+		if !k.ready {
+			continue
+		}
+		if i < len(e.kills)/2 {
+			early = append(early, k.startup)
+		} else {
+			late = append(late, k.startup)
+		}
+	}
+	t.Logf("start-up until ready, of the processes killed while serving: first half of the loop %s, second half %s", durStats(early), durStats(late))
+}
+
+// countBetween counts the times in (from, to].
+func countBetween(ts []time.Time, from, to time.Time) int {
+	n := 0
+	for _, at := range ts {
+		if at.After(from) && !at.After(to) {
+			n++
+		}
+	}
+	return n
+}
+
+// durStats is "median m (min a, max b, n)" of ds.
+func durStats(ds []time.Duration) string {
+	if len(ds) == 0 {
+		return "none"
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	r := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
+	return fmt.Sprintf("median %s (min %s, max %s, %d starts)", r(ds[len(ds)/2]), r(ds[0]), r(ds[len(ds)-1]), len(ds))
 }
 
 // incidentHistory is what an incident's history says about its progress.
@@ -638,6 +684,10 @@ type incidentHistory struct {
 	// worker died) and were retried, per type.
 	retriedAfterTimeout  map[string]int
 	workflowTaskTimeouts int
+	workflowTaskFailures int
+	// progress is when the incident's workflow tasks and activities
+	// completed, to count what each process lifetime got done.
+	wtDone, actDone []time.Time
 }
 
 func readIncidentHistory(t *testing.T, c client.Client, id string) *incidentHistory {
@@ -668,8 +718,13 @@ func readIncidentHistory(t *testing.T, c client.Client, id string) *incidentHist
 			}
 		case ev.GetActivityTaskCompletedEventAttributes() != nil:
 			h.completed[types[ev.GetActivityTaskCompletedEventAttributes().GetScheduledEventId()]] = at
+			h.actDone = append(h.actDone, at)
+		case ev.GetWorkflowTaskCompletedEventAttributes() != nil:
+			h.wtDone = append(h.wtDone, at)
 		case ev.GetWorkflowTaskTimedOutEventAttributes() != nil:
 			h.workflowTaskTimeouts++
+		case ev.GetWorkflowTaskFailedEventAttributes() != nil:
+			h.workflowTaskFailures++
 		}
 	}
 	return h
@@ -902,6 +957,7 @@ type restartable struct {
 	done      chan struct{}
 	ready     chan struct{}
 	startedAt time.Time
+	readyAt   time.Time // written before ready is closed
 	starts    int
 }
 
@@ -952,6 +1008,7 @@ func (r *restartable) start() {
 			fmt.Fprintln(r.log, sc.Text())
 			if !seen && strings.Contains(sc.Text(), r.readyOn) {
 				seen = true
+				r.readyAt = time.Now()
 				close(ready)
 			}
 		}
@@ -994,6 +1051,64 @@ func (r *restartable) waitReady(t *testing.T, timeout time.Duration) {
 	})
 }
 
+// logSummary counts the warnings and errors the process logged (slog's
+// text format), by message, most frequent first.
+func (r *restartable) logSummary() string {
+	b, err := os.ReadFile(r.log.Name())
+	if err != nil {
+		return err.Error()
+	}
+	counts := map[string]int{}
+	example := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		level := ""
+		switch {
+		case strings.Contains(line, "level=ERROR"):
+			level = "ERROR"
+		case strings.Contains(line, "level=WARN"):
+			level = "WARN"
+		default:
+			continue
+		}
+		msg := line
+		if _, m, ok := strings.Cut(line, " msg="); ok {
+			if strings.HasPrefix(m, `"`) {
+				if j := strings.Index(m[1:], `"`); j >= 0 {
+					m = m[:j+2]
+				}
+			} else if j := strings.IndexByte(m, ' '); j >= 0 {
+				m = m[:j]
+			}
+			msg = m
+		}
+		counts[level+" "+msg]++
+		if _, ok := example[level+" "+msg]; !ok {
+			if len(line) > 600 {
+				line = line[:600] + "…"
+			}
+			example[level+" "+msg] = line
+		}
+	}
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		return counts[keys[i]] > counts[keys[j]] || counts[keys[i]] == counts[keys[j]] && keys[i] < keys[j]
+	})
+	if len(keys) > 6 {
+		keys = keys[:6]
+	}
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("\n  %dx %s, the first: %s", counts[k], k, example[k]))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, "")
+}
+
 // mustRun fails the test if the process exited on its own.
 func (r *restartable) mustRun(t *testing.T) {
 	t.Helper()
@@ -1008,6 +1123,9 @@ func (r *restartable) kill(t *testing.T) killRecord {
 	r.mustRun(t)
 	k := killRecord{at: time.Now(), ready: r.isReady()}
 	k.uptime = k.at.Sub(r.startedAt)
+	if k.ready {
+		k.startup = r.readyAt.Sub(r.startedAt)
+	}
 	r.signal(syscall.SIGKILL)
 	fmt.Fprintf(r.log, "=== %s SIGKILLed at %s, %s after its start\n", r.name, k.at.Format("15:04:05.000"), k.uptime.Round(time.Millisecond))
 	return k
