@@ -21,6 +21,10 @@ type AlertmanagerOptions struct {
 	WebhookURL  string   // the only receiver; empty: notifications go nowhere
 	BearerToken string   // sent as "Authorization: Bearer <token>" when set
 	GroupBy     []string // default ["alertname", "service"]
+	// GroupInterval is the route's group_interval, default "1s". It is
+	// also Alertmanager's notification timeout, at least 10 s: a storm
+	// test that sets "30s" gives each notification 30 s, retries included.
+	GroupInterval string
 }
 
 // StartAlertmanager starts a single, non-clustered Alertmanager tuned for
@@ -35,6 +39,10 @@ func StartAlertmanager(t testing.TB, opts AlertmanagerOptions) *Alertmanager {
 	groupBy := opts.GroupBy
 	if len(groupBy) == 0 {
 		groupBy = []string{"alertname", "service"}
+	}
+	groupInterval := opts.GroupInterval
+	if groupInterval == "" {
+		groupInterval = "1s"
 	}
 	dir := t.TempDir()
 	a := &Alertmanager{Port: FreePort(t), Dir: dir}
@@ -55,7 +63,7 @@ func StartAlertmanager(t testing.TB, opts AlertmanagerOptions) *Alertmanager {
 			"receiver":        "test",
 			"group_by":        groupBy,
 			"group_wait":      "0s",
-			"group_interval":  "1s",
+			"group_interval":  groupInterval,
 			"repeat_interval": "1h",
 		},
 		"receivers": []any{receiver},
