@@ -125,6 +125,21 @@ func killLoopTemporalHelper(dir, port string) int {
 // each incident's history schedules PgBouncerPoolSet once, and the
 // incidents of a pool read, one after another, the value the previous one
 // set. The seed is logged; FIREBREAK_KILL_SEED replays a schedule.
+//
+// Measured (FIREBREAK_KILLS=100, a kill every 0-7 s of a process's life):
+// nothing lost or doubled, but progress collapses in the second half of
+// the loop: lifetimes of 4-5 s that completed 35-120 incident workflow
+// tasks early complete none late, incidents pile up in diagnosis, and
+// firebreak dev logs thousands of Temporal "Fail to process task ...
+// context deadline exceeded" (the queue processors re-running old tasks on
+// SQLite). Temporal checkpoints its history queues every 30 s and writes
+// the shard's queue state at most every 5 min (first after 10 s), so a
+// server that never lives that long re-processes every task since its
+// last checkpoint on each start. With those intervals set to 1 s in
+// internal/devserver's dynamic config (an experiment on a copy, not in
+// the tree) the same seed kept progressing to the end: 403 of 424
+// incidents done at kill 97 instead of 265, no Temporal errors, settled
+// in 12 s instead of 74 s.
 func TestKillLoop(t *testing.T) {
 	began := time.Now()
 	kills := killLoopKills(t)
@@ -180,8 +195,13 @@ func TestKillLoop(t *testing.T) {
 // down the receiver cannot record alerts and must refuse them (503) so
 // that Alertmanager retries; no alert may be lost and no action applied
 // twice. The assertions are TestKillLoop's, plus: firebreak answered 503s,
-// Alertmanager's deliveries failed and were retried, and the serve process
-// never exited.
+// Alertmanager's deliveries failed with those 503s and were retried, and
+// the serve process never exited.
+//
+// Measured (FIREBREAK_KILLS=100, Temporal down 0-13 s after each kill, 10
+// min 39 s in all): a 17-minute loop, 424 incidents for 424 alert groups,
+// 212 pool actions each applied once, 1227 webhook requests answered 503,
+// every one of them retried by Alertmanager, no alert lost.
 func TestKillLoopTemporalRestart(t *testing.T) {
 	began := time.Now()
 	kills := killLoopKills(t)
@@ -255,6 +275,9 @@ func TestKillLoopTemporalRestart(t *testing.T) {
 	}
 	if failed := metricSum(t, env.am.URL+"/metrics", "alertmanager_notification_requests_failed_total", `integration="webhook"`); failed == 0 {
 		t.Errorf("Alertmanager saw no failed webhook notification while Temporal was down")
+	}
+	if n := env.amFailures(t)["503 answered"]; n == 0 {
+		t.Errorf("Alertmanager's log shows no attempt answered 503 while Temporal was down")
 	}
 	t.Logf("TestKillLoopTemporalRestart: %d kills in %s, total %s", kills, loop.Round(time.Second), time.Since(began).Round(time.Second))
 }
@@ -387,7 +410,7 @@ func (e *killLoopEnv) amLog(t *testing.T) string {
 
 // amFailures sums up Alertmanager's log of failed webhook attempts
 // ("Notify attempt failed", one line per attempt it retries) by cause.
-func (e *killLoopEnv) amFailures(t *testing.T) string {
+func (e *killLoopEnv) amFailures(t *testing.T) map[string]int {
 	causes := map[string]int{}
 	for _, line := range strings.Split(e.amLog(t), "\n") {
 		if !strings.Contains(line, "Notify attempt failed") {
@@ -409,9 +432,14 @@ func (e *killLoopEnv) amFailures(t *testing.T) string {
 			}
 		}
 	}
+	return causes
+}
+
+// counted is "k1 n1, k2 n2" in key order, or "none".
+func counted(m map[string]int) string {
 	var parts []string
-	for c, n := range causes {
-		parts = append(parts, fmt.Sprintf("%s %d", c, n))
+	for k, n := range m {
+		parts = append(parts, fmt.Sprintf("%s %d", k, n))
 	}
 	sort.Strings(parts)
 	if len(parts) == 0 {
@@ -588,7 +616,7 @@ func (e *killLoopEnv) check(t *testing.T, c client.Client, recordPath string) {
 	if failed == 0 {
 		t.Errorf("no webhook request of Alertmanager failed: the loop never made it retry")
 	}
-	t.Logf("Alertmanager's failed webhook attempts, by cause (its log): %s", e.amFailures(t))
+	t.Logf("Alertmanager's failed webhook attempts, by cause (its log): %s", counted(e.amFailures(t)))
 	t.Logf("incidents: %d for %d alert groups (%s); %d notifications heard (%d incidents heard a repeat); "+
 		"actions: %d applied on %d PgBouncers, %d of them found the pool already set by a killed attempt; "+
 		"attempts lost to kills and retried after their timeout: [%s]; incident workflow tasks timed out: %d, failed: %d; "+
