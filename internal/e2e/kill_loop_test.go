@@ -618,8 +618,8 @@ func (e *killLoopEnv) check(t *testing.T, c client.Client, recordPath string) {
 	}
 	t.Logf("Alertmanager's failed webhook attempts, by cause (its log): %s", counted(e.amFailures(t)))
 	t.Logf("incidents: %d for %d alert groups (%s); %d notifications heard (%d incidents heard a repeat); "+
-		"actions: %d applied on %d PgBouncers, %d of them found the pool already set by a killed attempt; "+
-		"attempts lost to kills and retried after their timeout: [%s]; incident workflow tasks timed out: %d, failed: %d; "+
+		"actions: %d applied on %d PgBouncers, %d of them found the pool already set by an earlier, unrecorded attempt; "+
+		"activity attempts that timed out (their worker killed, or Temporal too slow to record them) and were retried: [%s]; incident workflow tasks timed out: %d, failed: %d; "+
 		"escalation records: %d duplicates; Alertmanager: %g webhook notifications, %g webhook requests failed and retried; "+
 		"storm posts to Alertmanager: %d (%d failed)",
 		len(runs), len(groups), strings.Join(oc, ", "), notifications, repeats,
