@@ -103,7 +103,7 @@ func recordOpts(ctx workflow.Context) workflow.Context {
 
 // Short calls on the way to the first action run as local activities in
 // incidents started since GetVersion("local-reads"): a Prometheus
-// diagnosis query, a target's read before an action, and the signals that
+// diagnosis query, PgBouncer's pool read before an action, and the signals that
 // ask the Control workflow and a target's ledger for leave to act. A local
 // activity runs in the worker that holds the workflow task and is recorded
 // with the task's completion, so it costs no task-queue round trip (a
