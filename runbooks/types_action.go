@@ -79,6 +79,7 @@ type rawPoolSize struct {
 	Min           *int64         `hcl:"min,optional"`
 	MinRange      hcl.Range      `hcl:"min,attr_value_range"`
 	AdminDSNRange hcl.Range      `hcl:"admin_dsn,attr_value_range"`
+	DatabaseRange hcl.Range      `hcl:"database,attr_value_range"`
 }
 
 // PoolSize resolves a pgbouncer_pool_size action for this alert. The
@@ -133,6 +134,24 @@ func (p *parser) poolSize(block *hcl.Block) (*poolSizeDecl, hcl.Diagnostics) {
 	}
 	var diags hcl.Diagnostics
 	decl := &poolSizeDecl{database: raw.Database, min: raw.Min, max: raw.Max}
+	// gohcl leaves an absent expression attribute to the caller (a null
+	// expression with no range), so required ones are checked here, with
+	// HCL's own wording, at the block's missing-item position.
+	missing := false
+	for _, a := range []struct {
+		name string
+		rng  hcl.Range
+	}{{"admin_dsn", raw.AdminDSNRange}, {"database", raw.DatabaseRange}} {
+		if a.rng.Filename == "" {
+			missing = true
+			diags = append(diags, newDiag("Missing required argument",
+				fmt.Sprintf("The argument %q is required, but no definition was found.", a.name),
+				block.Body.MissingItemRange(), ctx))
+		}
+	}
+	if missing {
+		return nil, diags
+	}
 
 	// admin_dsn: a literal secret("name") call and nothing else, so that a
 	// DSN can never be written into a runbook or built from alert labels.
