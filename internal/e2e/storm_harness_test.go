@@ -153,11 +153,7 @@ func (h *stormHarness) expectedIDs(services []string) map[string]bool {
 // countInTemporal checks want against Temporal (see countNow), polling
 // until nothing is lost and no more incidents than were sent exist, since
 // visibility trails the writes by a little; then it reports what it saw.
-func (h *stormHarness) countInTemporal(want map[string]bool, prefix string) (lost, dup int) {
-	return h.countInTemporalWithin(want, prefix, 2*time.Minute)
-}
-
-func (h *stormHarness) countInTemporalWithin(want map[string]bool, prefix string, within time.Duration) (lost, dup int) {
+func (h *stormHarness) countInTemporal(want map[string]bool, prefix string, within time.Duration) (lost, dup int) {
 	testutil.PollUntil(h.tb, within, "every incident is in Temporal, once", func() (bool, error) {
 		var err error
 		lost, dup, err = h.countNow(want, prefix)
@@ -225,8 +221,14 @@ func (h *stormHarness) sendMessages(bodies [][]byte, inflight int) time.Duration
 }
 
 func (h *stormHarness) postUntilAccepted(body []byte) error {
+	return postUntilAccepted(h.hc, h.proxy.URL+"/webhook/alertmanager", body)
+}
+
+// postUntilAccepted posts one message, retrying a 503 after its
+// Retry-After (at most 20 attempts), as a polite sender would.
+func postUntilAccepted(hc *http.Client, url string, body []byte) error {
 	for attempt := 1; ; attempt++ {
-		resp, err := h.hc.Post(h.proxy.URL+"/webhook/alertmanager", "application/json", bytes.NewReader(body))
+		resp, err := hc.Post(url, "application/json", bytes.NewReader(body))
 		if err != nil {
 			return fmt.Errorf("post storm message: %w", err)
 		}
@@ -350,7 +352,7 @@ func (h *stormHarness) direct(b *testing.B, prefix string, n, g, inflight, conc 
 		}
 	}
 	answers, lat := h.records()
-	lost, dup := h.countInTemporal(h.expectedIDs(services), "storm/")
+	lost, dup := h.countInTemporal(h.expectedIDs(services), "storm/", 2*time.Minute)
 	hookRate, floorRate := float64(n)/hook.Seconds(), float64(rawN)/floor.Seconds()
 	b.ReportMetric(hookRate, "direct-alerts/s")
 	b.ReportMetric(floorRate, "floor-alerts/s")
@@ -405,7 +407,7 @@ func (h *stormHarness) alertmanager(b *testing.B, prefix string, n, g, conc int)
 		}
 	}
 	// Every incident in Temporal: polled through visibility.
-	lost, dup := h.countInTemporalWithin(want, "storm/", 30*time.Minute)
+	lost, dup := h.countInTemporal(want, "storm/", 30*time.Minute)
 	took := time.Since(t0)
 	answers, lat := h.records()
 	floor := h.rawFloor(prefix+"-raw", n, conc)
@@ -595,20 +597,8 @@ func openAndMeasure(b *testing.B, p *childProcess, hookAddr, metricsAddr string,
 	hc := &http.Client{Timeout: 5 * time.Minute}
 	t0 := time.Now()
 	for _, body := range bodies {
-		for attempt := 1; ; attempt++ {
-			resp, err := hc.Post("http://"+hookAddr+"/webhook/alertmanager", "application/json", bytes.NewReader(body))
-			if err != nil {
-				b.Fatal(err)
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-			if resp.StatusCode != http.StatusServiceUnavailable || attempt > 20 {
-				b.Fatalf("webhook answered %d", resp.StatusCode)
-			}
-			time.Sleep(time.Second) // Retry-After
+		if err := postUntilAccepted(hc, "http://"+hookAddr+"/webhook/alertmanager", body); err != nil {
+			b.Fatal(err)
 		}
 	}
 	sent := time.Since(t0)
