@@ -2,7 +2,6 @@ package hclcmd
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,39 +12,57 @@ import (
 	"github.com/firebreak-dev/firebreak/runbooks"
 )
 
-// Fmt implements `firebreak fmt [-check] [-diff] [-write] PATH...`. Every
-// .hcl file under PATH (runbooks and firebreak.hcl alike) is parsed, then
-// formatted canonically. Without flags it lists and rewrites the files that
-// change, like terraform fmt; -check only lists them and exits 1 if any
-// would change; -diff also prints a unified diff; -write=false never
-// writes. PATH "-" formats stdin to stdout. Files that already are
-// canonical are not touched. Syntax errors are printed on stderr and exit 1.
-func Fmt(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// fmtOptions is what Fmt's flags set.
+type fmtOptions struct {
+	check, diff, write bool
+	writeSet           bool // -write was given explicitly
+}
+
+// fmtFlags builds the flag set Fmt parses and FmtHelp lists.
+func fmtFlags(o *fmtOptions) *flag.FlagSet {
 	fs := flag.NewFlagSet("fmt", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	check := fs.Bool("check", false, "exit 1 when a file is not formatted; write nothing (unless -write is given)")
-	diff := fs.Bool("diff", false, "print a unified diff of the changes")
-	write := fs.Bool("write", true, "rewrite files that are not formatted")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: firebreak fmt [-check] [-diff] [-write] PATH...  (PATH - reads stdin)")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
-		}
-		return ExitUsage
+	fs.BoolVar(&o.check, "check", false, "exit 1 when a file is not formatted; write nothing (unless -write is given)")
+	fs.BoolVar(&o.diff, "diff", false, "print a unified diff of the changes")
+	fs.BoolVar(&o.write, "write", true, "rewrite files that are not formatted")
+	return fs
+}
+
+var fmtCommand = command{
+	name: "fmt",
+	args: "PATH...",
+	description: "Rewrite runbooks and firebreak.hcl in canonical HCL format. Each " +
+		"PATH is a .hcl file or a directory, walked recursively for .hcl files; " +
+		"PATH - formats stdin to stdout. Every file is parsed first; files with " +
+		"syntax errors are reported on stderr and left alone. Without flags fmt " +
+		"lists and rewrites the files that change, like terraform fmt; files " +
+		"that already are canonical are not touched. Exit status: 0 on success, " +
+		"1 on syntax errors or when -check found a file to rewrite, 2 on usage " +
+		"or I/O errors.",
+	newFlags: func() *flag.FlagSet { return fmtFlags(new(fmtOptions)) },
+}
+
+// FmtHelp returns the help of `firebreak fmt`: usage line, description and
+// flags, without a trailing newline. Fmt prints the same text for -h.
+func FmtHelp() string { return fmtCommand.help() }
+
+// Fmt implements `firebreak fmt [flags] PATH...`; see FmtHelp. Without
+// flags it lists and rewrites the files that change; -check only lists
+// them and exits 1 if any would change; -diff also prints a unified diff;
+// -write=false never writes. -h prints the help on stdout and returns 0.
+func Fmt(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var opts fmtOptions
+	fs := fmtFlags(&opts)
+	if code, ok := fmtCommand.parse(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	if fs.NArg() == 0 {
-		fs.Usage()
-		return ExitUsage
+		return fmtCommand.usageError(stderr, "no PATH given")
 	}
-	writeSet := false
-	fs.Visit(func(f *flag.Flag) { writeSet = writeSet || f.Name == "write" })
-	if *check && !writeSet {
-		*write = false
+	fs.Visit(func(f *flag.Flag) { opts.writeSet = opts.writeSet || f.Name == "write" })
+	if opts.check && !opts.writeSet {
+		opts.write = false
 	}
-	f := &formatter{check: *check, diff: *diff, write: *write, stdout: stdout, stderr: stderr}
+	f := &formatter{check: opts.check, diff: opts.diff, write: opts.write, stdout: stdout, stderr: stderr}
 
 	code := ExitOK
 	for _, arg := range fs.Args() {

@@ -125,7 +125,6 @@ func TestValidateUsage(t *testing.T) {
 		{"bad flag", []string{"-nope", "."}, ExitUsage},
 		{"missing path", []string{filepath.Join(empty, "nope")}, ExitUsage},
 		{"nothing to validate", []string{empty}, ExitUsage},
-		{"help", []string{"-h"}, ExitOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -253,5 +252,61 @@ func TestFmtUsage(t *testing.T) {
 		if code, _, _ := run(t, func(o, e *bytes.Buffer) int { return Fmt(args, nil, o, e) }); code != ExitUsage {
 			t.Errorf("Fmt(%q) = %d, want %d", args, code, ExitUsage)
 		}
+	}
+}
+
+// TestHelp pins the help texts the CLI shows and checks that -h prints the
+// same text on stdout, with a newline as hashicorp/cli adds, and succeeds.
+func TestHelp(t *testing.T) {
+	tests := []struct {
+		name     string
+		help     string
+		newFlags func() *flag.FlagSet
+		run      func(args []string, stdout, stderr *bytes.Buffer) int
+	}{
+		{"validate", ValidateHelp(), validateCommand.newFlags, func(a []string, o, e *bytes.Buffer) int { return Validate(a, o, e) }},
+		{"fmt", FmtHelp(), fmtCommand.newFlags, func(a []string, o, e *bytes.Buffer) int { return Fmt(a, nil, o, e) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkGolden(t, filepath.Join("testdata", tt.name+"-help.golden"), tt.help)
+			if !strings.HasPrefix(tt.help, "Usage: firebreak "+tt.name+" [flags] PATH...\n") {
+				t.Errorf("usage line: %q", strings.SplitN(tt.help, "\n", 2)[0])
+			}
+			tt.newFlags().VisitAll(func(f *flag.Flag) {
+				if !strings.Contains(tt.help, "\n  -"+f.Name) {
+					t.Errorf("help does not list -%s", f.Name)
+				}
+			})
+			for _, arg := range []string{"-h", "-help", "--help"} {
+				code, out, errOut := run(t, func(o, e *bytes.Buffer) int { return tt.run([]string{arg, "ignored"}, o, e) })
+				if code != ExitOK || out != tt.help+"\n" || errOut != "" {
+					t.Errorf("%s: code %d, stderr %q, stdout:\n%s", arg, code, errOut, out)
+				}
+			}
+			// A usage error shows the same help, on stderr.
+			code, out, errOut := run(t, func(o, e *bytes.Buffer) int { return tt.run(nil, o, e) })
+			if code != ExitUsage || out != "" || !strings.HasSuffix(errOut, "\n\n"+tt.help+"\n") {
+				t.Errorf("no args: code %d, stdout %q, stderr:\n%s", code, out, errOut)
+			}
+		})
+	}
+}
+
+// checkGolden compares got with the golden file at path; with -update it
+// rewrites the file first.
+func checkGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (run with -update to accept):\n%s", path, got)
 	}
 }

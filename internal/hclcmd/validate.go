@@ -1,7 +1,6 @@
 package hclcmd
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,35 +16,55 @@ import (
 	"github.com/firebreak-dev/firebreak/runbooks"
 )
 
-// Validate implements `firebreak validate [-format=text|compact] [-color]
-// PATH...`. Files named firebreak.hcl are checked as engine configuration,
-// every other .hcl file as a runbook, all runbooks together so that
-// duplicate names and overlapping matchers across files are found. It
-// prints diagnostics and a summary line on stdout and returns 0 when
-// everything is valid (warnings allowed), 1 when something is not, and 2 on
-// usage or I/O errors.
-func Validate(args []string, stdout, stderr io.Writer) int {
+// validateOptions is what Validate's flags set.
+type validateOptions struct {
+	format string // "text" or "compact"
+	color  bool   // color text diagnostics
+}
+
+// validateFlags builds the flag set Validate parses and ValidateHelp lists.
+func validateFlags(o *validateOptions) *flag.FlagSet {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	format := fs.String("format", "text", "diagnostic format: text (with source snippets) or compact (one line each: file:line:col: severity: summary: detail)")
-	color := fs.Bool("color", false, "color text diagnostics")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: firebreak validate [-format=text|compact] [-color] PATH...")
-		fs.PrintDefaults()
+	fs.StringVar(&o.format, "format", "text", "diagnostic format: text (with source snippets) or compact (one line each: file:line:col: severity: summary: detail)")
+	fs.BoolVar(&o.color, "color", false, "color text diagnostics")
+	return fs
+}
+
+var validateCommand = command{
+	name: "validate",
+	args: "PATH...",
+	description: "Check runbooks and engine configuration. Each PATH is a .hcl file " +
+		"or a directory, walked recursively for .hcl files. Files named " +
+		"firebreak.hcl are checked as engine configuration, every other file as " +
+		"a runbook, all runbooks together so that duplicate names and " +
+		"overlapping matchers across files are found. Diagnostics go to stdout, " +
+		"followed by a summary line. Exit status: 0 when everything is valid " +
+		"(warnings allowed), 1 when something is not, 2 on usage or I/O errors.",
+	newFlags: func() *flag.FlagSet { return validateFlags(new(validateOptions)) },
+}
+
+// ValidateHelp returns the help of `firebreak validate`: usage line,
+// description and flags, without a trailing newline. Validate prints the
+// same text for -h.
+func ValidateHelp() string { return validateCommand.help() }
+
+// Validate implements `firebreak validate [flags] PATH...`; see
+// ValidateHelp. It prints diagnostics and a summary line on stdout and
+// returns 0 when everything is valid (warnings allowed), 1 when something
+// is not, and 2 on usage or I/O errors. -h prints the help on stdout and
+// returns 0.
+func Validate(args []string, stdout, stderr io.Writer) int {
+	var opts validateOptions
+	fs := validateFlags(&opts)
+	if code, ok := validateCommand.parse(fs, args, stdout, stderr); !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
-		}
-		return ExitUsage
-	}
-	if *format != "text" && *format != "compact" {
-		fmt.Fprintf(stderr, "firebreak validate: unknown -format %q: want text or compact\n", *format)
+	if opts.format != "text" && opts.format != "compact" {
+		fmt.Fprintf(stderr, "firebreak validate: unknown -format %q: want text or compact\n", opts.format)
 		return ExitUsage
 	}
 	if fs.NArg() == 0 {
-		fs.Usage()
-		return ExitUsage
+		return validateCommand.usageError(stderr, "no PATH given")
 	}
 	paths, err := collectHCL(fs.Args())
 	if err != nil {
@@ -85,12 +104,12 @@ func Validate(args []string, stdout, stderr io.Writer) int {
 	}
 	sortByPosition(diags)
 
-	if *format == "compact" {
+	if opts.format == "compact" {
 		for _, d := range diags {
 			fmt.Fprintln(stdout, compact(d))
 		}
 	} else {
-		w := hcl.NewDiagnosticTextWriter(stdout, files, 0, *color)
+		w := hcl.NewDiagnosticTextWriter(stdout, files, 0, opts.color)
 		for _, d := range diags {
 			if err := w.WriteDiagnostic(d); err != nil {
 				fmt.Fprintf(stderr, "firebreak validate: write diagnostics: %s\n", err)
