@@ -101,7 +101,7 @@ func (p *parser) checkExpr(expr hcl.Expression, use exprUse, context hcl.Range) 
 	if diags.HasErrors() {
 		return diags
 	}
-	v, valDiags := expr.Value(p.rb.typeCheckContext(use.allowDiagnosis))
+	v, valDiags := expr.Value(p.typeCheckContext(use.allowDiagnosis))
 	for _, d := range valDiags {
 		if d.Context == nil {
 			d.Context = context.Ptr()
@@ -165,8 +165,8 @@ func (p *parser) checkTraversal(t hcl.Traversal, use exprUse, context hcl.Range)
 			return newDiag("Invalid diagnosis reference", "Refer to a diagnosis by name, like diagnosis.waiting.value.", rng, context)
 		}
 		if _, declared := p.diagnoses[name]; !declared {
-			return newDiag("Reference to undefined diagnosis",
-				fmt.Sprintf("There is no diagnose block named %q in this runbook.%s", name, p.declaredDiagnoses()), rng, context)
+			return p.missingFrom(newDiag("Reference to undefined diagnosis",
+				fmt.Sprintf("There is no diagnose block named %q in this runbook.%s", name, p.declaredDiagnoses()), rng, context), p.rbBody, name)
 		}
 		d := p.rb.Diagnosis(name)
 		if d == nil || len(t) < 3 {

@@ -33,6 +33,10 @@ type parser struct {
 	rb          *Runbook
 	diagnoses   map[string]hcl.Range // declared diagnose names and where
 	usedTargets map[string]bool      // targets some action or diagnosis refers to
+	rbBody      hcl.Body             // the runbook block's body, where definitions live
+	// missing holds the diagnostics that claim an item is absent, with what
+	// they claim, for dropConsequential.
+	missing map[*hcl.Diagnostic]missingItem
 }
 
 // Parse parses and checks one runbook file. It returns nil and error
@@ -80,6 +84,7 @@ func parseFile(filename string, src []byte) (*Runbook, *hcl.File, hcl.Diagnostic
 		},
 		diagnoses:   map[string]hcl.Range{},
 		usedTargets: map[string]bool{},
+		missing:     map[*hcl.Diagnostic]missingItem{},
 	}
 	diags = append(diags, p.runbook(content.Blocks[0])...)
 	sortDiagnostics(diags)
@@ -93,6 +98,7 @@ func (p *parser) runbook(block *hcl.Block) hcl.Diagnostics {
 	rb := p.rb
 	rb.Name = block.Labels[0]
 	rb.DeclRange = block.DefRange
+	p.rbBody = block.Body
 	ctx := blockRange(block)
 	var diags hcl.Diagnostics
 	if !runbookNamePattern.MatchString(rb.Name) {
@@ -176,7 +182,14 @@ func (p *parser) runbook(block *hcl.Block) hcl.Diagnostics {
 		diags = append(diags, p.guardrails(guards[0])...)
 	}
 	diags = append(diags, p.checkSlackChannels(ctx)...)
-	diags = append(diags, p.checkUnusedTargets(ctx)...)
+	if !diags.HasErrors() {
+		// Only a runbook decoded without errors shows every reference to
+		// its targets (rule 3 in consequential.go).
+		diags = append(diags, p.checkUnusedTargets(ctx)...)
+	}
+	if body, ok := block.Body.(*hclsyntax.Body); ok {
+		diags = p.dropConsequential(body, diags)
+	}
 	return diags
 }
 
@@ -231,12 +244,12 @@ func atMostOne(blocks hcl.Blocks, context hcl.Range) hcl.Diagnostics {
 
 // exactlyOneKind checks that a block holds exactly one of the blocks its
 // schema lists, and returns it.
-func exactlyOneKind(outer *hcl.Block, inner hcl.Blocks, what string) (*hcl.Block, hcl.Diagnostics) {
+func (p *parser) exactlyOneKind(outer *hcl.Block, inner hcl.Blocks, what string) (*hcl.Block, hcl.Diagnostics) {
 	switch len(inner) {
 	case 0:
-		return nil, hcl.Diagnostics{newDiag("Missing "+what,
+		return nil, hcl.Diagnostics{p.missingFrom(newDiag("Missing "+what,
 			fmt.Sprintf("%s %s block must contain exactly one %s block.", article(outer.Type), outer.Type, what),
-			outer.DefRange, blockRange(outer))}
+			outer.DefRange, blockRange(outer)), outer.Body, "")}
 	case 1:
 		return inner[0], nil
 	default:

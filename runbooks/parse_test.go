@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,12 +12,14 @@ import (
 	"github.com/hashicorp/hcl/v2"
 )
 
-// errorComment marks the line a diagnostic must point at in invalid fixtures.
-var errorComment = regexp.MustCompile(`# ERROR: (.+)$`)
+// errorComment marks the line a diagnostic must point at in invalid
+// fixtures: # ERROR: <summary>, or # WARNING: <summary> for a warning.
+var errorComment = regexp.MustCompile(`# (ERROR|WARNING): (.+)$`)
 
 type wantDiag struct {
-	line    int
-	summary string
+	line     int
+	severity hcl.DiagnosticSeverity
+	summary  string
 }
 
 func readFixture(t *testing.T, path string) ([]byte, []wantDiag) {
@@ -28,7 +31,11 @@ func readFixture(t *testing.T, path string) ([]byte, []wantDiag) {
 	var wants []wantDiag
 	for i, line := range strings.Split(string(src), "\n") {
 		if m := errorComment.FindStringSubmatch(line); m != nil {
-			wants = append(wants, wantDiag{line: i + 1, summary: strings.TrimSpace(m[1])})
+			sev := hcl.DiagError
+			if m[1] == "WARNING" {
+				sev = hcl.DiagWarning
+			}
+			wants = append(wants, wantDiag{line: i + 1, severity: sev, summary: strings.TrimSpace(m[2])})
 		}
 	}
 	return src, wants
@@ -61,7 +68,7 @@ func TestParseInvalid(t *testing.T) {
 	for _, path := range paths {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			src, wants := readFixture(t, path)
-			if len(wants) == 0 {
+			if !slices.ContainsFunc(wants, func(w wantDiag) bool { return w.severity == hcl.DiagError }) {
 				t.Fatal("fixture has no # ERROR: comment")
 			}
 			rb, diags := Parse(path, src)
@@ -72,18 +79,20 @@ func TestParseInvalid(t *testing.T) {
 			for _, w := range wants {
 				found := false
 				for i, d := range diags {
-					if d.Severity == hcl.DiagError && d.Subject != nil && d.Subject.Start.Line == w.line &&
+					if d.Severity == w.severity && d.Subject != nil && d.Subject.Start.Line == w.line &&
 						d.Subject.Start.Column >= 1 && strings.Contains(d.Summary, w.summary) {
 						found, matched[i] = true, true
 					}
 				}
 				if !found {
-					t.Errorf("want error %q on line %d; got:\n%s", w.summary, w.line, formatDiags(diags))
+					t.Errorf("want %s %q on line %d; got:\n%s", severityName(w.severity), w.summary, w.line, formatDiags(diags))
 				}
 			}
+			// Warnings count too: a consequential one (consequential.go)
+			// is as misleading as an error.
 			for i, d := range diags {
-				if d.Severity == hcl.DiagError && !matched[i] {
-					t.Errorf("unexpected error: %s", formatDiags(hcl.Diagnostics{d}))
+				if !matched[i] {
+					t.Errorf("unexpected %s: %s", severityName(d.Severity), formatDiags(hcl.Diagnostics{d}))
 				}
 				if d.Subject != nil && d.Subject.Filename != path {
 					t.Errorf("diagnostic names file %q, want %q", d.Subject.Filename, path)
@@ -208,6 +217,13 @@ func TestParseWarnings(t *testing.T) {
 	if rb == nil || len(diags) != 1 || diags[0].Severity != hcl.DiagWarning || diags[0].Subject.Start.Line != 8 {
 		t.Fatalf("want one warning on line 8, got %s", formatDiags(diags))
 	}
+}
+
+func severityName(s hcl.DiagnosticSeverity) string {
+	if s == hcl.DiagWarning {
+		return "warning"
+	}
+	return "error"
 }
 
 func formatDiags(diags hcl.Diagnostics) string {

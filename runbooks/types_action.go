@@ -110,7 +110,7 @@ func (p *parser) action(block *hcl.Block) (*Action, hcl.Diagnostics) {
 	if content == nil {
 		return nil, diags
 	}
-	kind, kindDiags := exactlyOneKind(block, content.Blocks, "action kind")
+	kind, kindDiags := p.exactlyOneKind(block, content.Blocks, "action kind")
 	diags = append(diags, kindDiags...)
 	if kind == nil {
 		return nil, diags

@@ -75,7 +75,7 @@ func (p *parser) diagnose(block *hcl.Block) (*Diagnose, hcl.Diagnostics) {
 	if content == nil {
 		return nil, diags
 	}
-	kind, kindDiags := exactlyOneKind(block, content.Blocks, "diagnosis source")
+	kind, kindDiags := p.exactlyOneKind(block, content.Blocks, "diagnosis source")
 	diags = append(diags, kindDiags...)
 	classify := content.Attributes[attrClassify]
 	if kind == nil {

@@ -46,8 +46,8 @@ func (p *parser) remediate(block *hcl.Block) (*Remediation, hcl.Diagnostics) {
 	}
 	actions := content.Blocks.OfType(blockAction)
 	if len(actions) == 0 {
-		diags = append(diags, newDiag("Missing action",
-			"A remediate block needs at least one action block.", block.DefRange, ctx))
+		diags = append(diags, p.missingFrom(newDiag("Missing action",
+			"A remediate block needs at least one action block.", block.DefRange, ctx), block.Body, ""))
 	}
 	names := map[string]hcl.Range{}
 	for _, b := range actions {

@@ -228,8 +228,8 @@ func (p *parser) targetRef(expr hcl.Expression, block string, ctx hcl.Range, kin
 	}
 	t := p.rb.Target(name)
 	if t == nil {
-		return nil, hcl.Diagnostics{newDiag("Reference to undefined target",
-			fmt.Sprintf("There is no target block named %q in this runbook.%s", name, p.declaredTargets()), expr.Range(), ctx)}
+		return nil, hcl.Diagnostics{p.missingFrom(newDiag("Reference to undefined target",
+			fmt.Sprintf("There is no target block named %q in this runbook.%s", name, p.declaredTargets()), expr.Range(), ctx), p.rbBody, name)}
 	}
 	p.usedTargets[name] = true
 	if t.Kind != "" && !slices.Contains(kinds, t.Kind) {
