@@ -166,7 +166,6 @@ func (f *formatter) stdin(r io.Reader) int {
 }
 
 func (f *formatter) diagnostics(name string, src []byte, diags hcl.Diagnostics) {
-	files := map[string]*hcl.File{name: {Bytes: src}}
-	w := hcl.NewDiagnosticTextWriter(f.stderr, files, 0, false)
-	_ = w.WriteDiagnostics(diags)
+	w := &textWriter{w: f.stderr, files: map[string]*hcl.File{name: {Bytes: src}}}
+	_ = w.writeAll(diags)
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -83,6 +84,63 @@ func TestValidateInvalidCompactGolden(t *testing.T) {
 	}
 }
 
+// TestValidateTextGolden pins the default output for people: headings with
+// file:line:col, snippets bounded to the context's first line and the
+// subject's lines, and a misspelt block reported as its one error.
+func TestValidateTextGolden(t *testing.T) {
+	tests := []struct {
+		name string // golden file testdata/validate-<name>.text.golden
+		dir  string // working directory, so that paths in the output are stable
+		args []string
+		code int
+	}{
+		// The new user's case: a misspelt block type inside a runbook. One
+		// error, no "Unused target" warning for the target only that block
+		// used, and a one-line snippet.
+		{"misspelt-block", "../../runbooks/testdata", []string{"invalid/runbook-misspelt-remediate.hcl"}, ExitFinding},
+		{"invalid", "../../runbooks/testdata", []string{"invalid"}, ExitFinding},
+		// A warning in context of the whole runbook: header, "...", subject.
+		{"unused-target", "testdata/text", []string{"unused-target.hcl"}, ExitOK},
+		{"long-subject", "testdata/text", []string{"long-subject.hcl"}, ExitFinding},
+		{"config", "testdata/text", []string{"config/firebreak.hcl"}, ExitFinding},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			golden, err := filepath.Abs(filepath.Join("testdata", "validate-"+tt.name+".text.golden"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Chdir(tt.dir)
+			code, out, errOut := run(t, func(o, e *bytes.Buffer) int { return Validate(tt.args, o, e) })
+			if code != tt.code || errOut != "" {
+				t.Errorf("code %d, want %d; stderr %q", code, tt.code, errOut)
+			}
+			checkGolden(t, golden, out)
+		})
+	}
+}
+
+// snippetLine is the start of a quoted source line in text output.
+var snippetLine = regexp.MustCompile(`(?m)^ *[0-9]+: `)
+
+// TestValidateMisspeltBlock states what the misspelt-block golden must
+// show, so that accepting a golden with -update cannot lose it.
+func TestValidateMisspeltBlock(t *testing.T) {
+	t.Chdir(filepath.Join("..", "..", "runbooks", "testdata"))
+	_, out, _ := run(t, func(o, e *bytes.Buffer) int {
+		return Validate([]string{"invalid/runbook-misspelt-remediate.hcl"}, o, e)
+	})
+	if n := strings.Count(out, "Error: "); n != 1 || strings.Contains(out, "Warning: ") || !strings.HasSuffix(out, "\n1 error, 0 warnings\n") {
+		t.Errorf("want exactly one error and no warning, got %d errors:\n%s", n, out)
+	}
+	if !strings.Contains(out, "Error: Unsupported block type\n\n  on invalid/runbook-misspelt-remediate.hcl:18:3, in runbook ") {
+		t.Errorf("heading without file:line:col:\n%s", out)
+	}
+	if lines := snippetLine.FindAllString(out, -1); len(lines) != 1 || lines[0] != "  18: " {
+		t.Errorf("want a one-line snippet (line 18), got %q in:\n%s", lines, out)
+	}
+}
+
 func TestValidateText(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "bad.hcl")
@@ -90,7 +148,7 @@ func TestValidateText(t *testing.T) {
 	code, out, _ := run(t, func(o, e *bytes.Buffer) int { return Validate([]string{path}, o, e) })
 	for _, want := range []string{
 		"Error: Reference to undefined diagnosis",
-		"on " + path + " line 3, in runbook \"bad\":",
+		"on " + path + ":3:19, in runbook \"bad\":",
 		"escalate_when = diagnosis.nope.value > 1",
 		"1 error, 0 warnings\n",
 	} {
@@ -239,7 +297,7 @@ func TestFmtSyntaxError(t *testing.T) {
 	bad := filepath.Join(dir, "bad.hcl")
 	writeFile(t, bad, "runbook \"x\" {\n  match = = 1\n}\n")
 	code, out, errOut := run(t, func(o, e *bytes.Buffer) int { return Fmt([]string{dir}, nil, o, e) })
-	if code != ExitFinding || out != "" || !strings.Contains(errOut, "Error: Invalid expression") || !strings.Contains(errOut, bad+" line 2") {
+	if code != ExitFinding || out != "" || !strings.Contains(errOut, "Error: Invalid expression") || !strings.Contains(errOut, bad+":2:11") {
 		t.Errorf("code %d stdout %q stderr %q", code, out, errOut)
 	}
 	if readString(t, bad) != "runbook \"x\" {\n  match = = 1\n}\n" {

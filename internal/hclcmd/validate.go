@@ -109,12 +109,10 @@ func Validate(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout, compact(d))
 		}
 	} else {
-		w := hcl.NewDiagnosticTextWriter(stdout, files, 0, opts.color)
-		for _, d := range diags {
-			if err := w.WriteDiagnostic(d); err != nil {
-				fmt.Fprintf(stderr, "firebreak validate: write diagnostics: %s\n", err)
-				return ExitUsage
-			}
+		w := &textWriter{w: stdout, files: files, color: opts.color}
+		if err := w.writeAll(diags); err != nil {
+			fmt.Fprintf(stderr, "firebreak validate: write diagnostics: %s\n", err)
+			return ExitUsage
 		}
 	}
 	fmt.Fprintln(stdout, summary(len(rbPaths), len(cfgPaths), diags))
