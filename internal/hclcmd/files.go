@@ -10,7 +10,8 @@ import (
 )
 
 // collectHCL expands paths into sorted, de-duplicated .hcl files: named
-// files as given, directories recursively.
+// files as given, directories recursively except for the directories
+// skipDir leaves out below them.
 func collectHCL(paths []string) ([]string, error) {
 	seen := map[string]bool{}
 	var files []string
@@ -30,7 +31,13 @@ func collectHCL(paths []string) ([]string, error) {
 			if err != nil {
 				return err
 			}
-			if d.IsDir() || !strings.HasSuffix(d.Name(), ".hcl") {
+			if d.IsDir() {
+				if p != root && skipDir(d.Name()) {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if !strings.HasSuffix(d.Name(), ".hcl") {
 				return nil
 			}
 			if p = filepath.Clean(p); !seen[p] {
@@ -45,6 +52,15 @@ func collectHCL(paths []string) ([]string, error) {
 	}
 	sort.Strings(files)
 	return files, nil
+}
+
+// skipDir reports whether a directory met while walking is left out, as the
+// go tool leaves them out: testdata holds fixtures, invalid on purpose
+// (firebreak's own runbooks/testdata/invalid), and hidden directories (.git,
+// .firebreak) hold tools' state. Only directories below a named path are
+// skipped: naming one, or a path inside one, checks it.
+func skipDir(name string) bool {
+	return name == "testdata" || strings.HasPrefix(name, ".")
 }
 
 func plural(n int, one, many string) string {

@@ -31,7 +31,8 @@ var fmtCommand = command{
 	name: "fmt",
 	args: "PATH...",
 	description: "Rewrite runbooks and firebreak.hcl in canonical HCL format. Each " +
-		"PATH is a .hcl file or a directory, walked recursively for .hcl files; " +
+		"PATH is a .hcl file or a directory, walked recursively for .hcl files " +
+		"except in testdata and hidden directories below it; " +
 		"PATH - formats stdin to stdout. Every file is parsed first; files with " +
 		"syntax errors are reported on stderr and left alone. Without flags fmt " +
 		"lists and rewrites the files that change, like terraform fmt; files " +

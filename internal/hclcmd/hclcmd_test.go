@@ -3,6 +3,7 @@ package hclcmd
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -366,5 +367,57 @@ func checkGolden(t *testing.T, path, got string) {
 	}
 	if got != string(want) {
 		t.Errorf("output differs from %s (run with -update to accept):\n%s", path, got)
+	}
+}
+
+// TestWalkSkipsTestdataAndHidden checks that walking a directory leaves out
+// testdata and hidden directories below it (fixtures there are invalid on
+// purpose), and that naming one, or a path inside one, checks it.
+func TestWalkSkipsTestdataAndHidden(t *testing.T) {
+	const valid = "runbook \"%s\" {\n  match = [\"alertname=\\\"%s\\\"\"]\n}\n"
+	const broken = "runbook \"x\" {\n  match = = 1\n}\n"
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "a.hcl"), fmt.Sprintf(valid, "a", "A"))
+	writeFile(t, filepath.Join(dir, "sub", "b.hcl"), fmt.Sprintf(valid, "b", "B"))
+	for _, skipped := range []string{"testdata", ".git", ".firebreak", filepath.Join("sub", "testdata"), filepath.Join("testdata", "invalid")} {
+		writeFile(t, filepath.Join(dir, skipped, "broken.hcl"), broken)
+	}
+	tests := []struct {
+		name   string
+		path   string // relative to dir
+		want   string // compact output starts so
+		errors int    // broken files found
+	}{
+		{"root", ".", "2 runbooks: valid\n", 0},
+		{"subdirectory", "sub", "1 runbook: valid\n", 0},
+		// Named testdata is walked, with everything inside it.
+		{"testdata named", "testdata", "testdata/broken.hcl:2:11: error: Invalid expression", 2},
+		{"inside testdata", filepath.Join("testdata", "invalid"), "testdata/invalid/broken.hcl:2:11: error: Invalid expression", 1},
+		{"nested testdata named", filepath.Join("sub", "testdata"), "sub/testdata/broken.hcl:2:11: error: Invalid expression", 1},
+		{"hidden named", ".git", ".git/broken.hcl:2:11: error: Invalid expression", 1},
+		{"hidden file named", filepath.Join(".firebreak", "broken.hcl"), ".firebreak/broken.hcl:2:11: error: Invalid expression", 1},
+	}
+	t.Chdir(dir)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := run(t, func(o, e *bytes.Buffer) int { return Validate([]string{"-format=compact", tt.path}, o, e) })
+			wantCode := ExitOK
+			if tt.errors > 0 {
+				wantCode = ExitFinding
+			}
+			if code != wantCode || !strings.HasPrefix(out, filepath.FromSlash(tt.want)) || strings.Count(out, "error:") != tt.errors || errOut != "" {
+				t.Errorf("validate %s: code %d, want %d and %d errors; stdout:\n%sstderr: %s", tt.path, code, wantCode, tt.errors, out, errOut)
+			}
+		})
+	}
+	// fmt walks the same way: the broken fixtures are neither reported nor
+	// rewritten.
+	code, out, errOut := run(t, func(o, e *bytes.Buffer) int { return Fmt([]string{"-check", "."}, nil, o, e) })
+	if code != ExitOK || out != "" || errOut != "" {
+		t.Errorf("fmt -check .: code %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	code, _, errOut = run(t, func(o, e *bytes.Buffer) int { return Fmt([]string{"-check", "testdata"}, nil, o, e) })
+	if code != ExitFinding || !strings.Contains(errOut, filepath.Join("testdata", "broken.hcl")+":2:11") {
+		t.Errorf("fmt -check testdata: code %d, stderr %q", code, errOut)
 	}
 }

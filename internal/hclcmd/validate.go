@@ -34,7 +34,8 @@ var validateCommand = command{
 	name: "validate",
 	args: "PATH...",
 	description: "Check runbooks and engine configuration. Each PATH is a .hcl file " +
-		"or a directory, walked recursively for .hcl files. Files named " +
+		"or a directory, walked recursively for .hcl files except in testdata " +
+		"and hidden directories below it. Files named " +
 		"firebreak.hcl are checked as engine configuration, every other file as " +
 		"a runbook, all runbooks together so that duplicate names and " +
 		"overlapping matchers across files are found. Diagnostics go to stdout, " +
