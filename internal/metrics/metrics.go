@@ -22,9 +22,13 @@ type Metrics struct {
 	AlertToResolved *prometheus.HistogramVec // alert start to resolved outcome, by runbook
 }
 
-// New registers the engine's collectors, plus Go and process collectors, on a
-// fresh registry.
-func New() *Metrics {
+// New registers the engine's collectors, plus Go and process collectors and
+// firebreak_build_info for the running binary, on a fresh registry.
+func New() *Metrics { return NewWithBuild(ReadBuild("")) }
+
+// NewWithBuild is New with the build firebreak_build_info reports: the
+// CLI's, which knows the version set at link time.
+func NewWithBuild(b Build) *Metrics {
 	reg := prometheus.NewRegistry()
 	buckets := []float64{1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600}
 	m := &Metrics{
@@ -66,7 +70,7 @@ func New() *Metrics {
 		}, []string{"runbook"}),
 	}
 	reg.MustRegister(m.WebhookRequests, m.Refusals, m.Alerts, m.IntakeDuration,
-		m.Incidents, m.Actions, m.AlertToAction, m.AlertToResolved,
+		m.Incidents, m.Actions, m.AlertToAction, m.AlertToResolved, buildInfo(b),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
