@@ -36,20 +36,30 @@ const benchRunbook = `runbook "bench" {
 }
 `
 
-// runBench is `firebreak bench`: webhook intake latency against the raw
-// Temporal call it wraps (SignalWithStart), on the same embedded server in
-// the same run, so the figure that matters is the ratio, not the machine.
-// Traffic goes to loopback only and is bounded by -n.
-func runBench(ctx context.Context, args []string, stdio IO) int {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stdio.Err)
-	n := fs.Int("n", 300, "requests per measurement (each a new incident)")
-	conc := fs.Int("concurrency", 4, "requests in flight at once")
-	repeats := fs.Bool("repeats", true, "also measure repeats of a firing alert (signals to live incidents)")
-	if err := fs.Parse(args); err != nil {
-		return ExitError
+// benchCommand is `firebreak bench`: webhook intake latency against the
+// raw Temporal call it wraps (SignalWithStart), on the same embedded server
+// in the same run, so the figure that matters is the ratio, not the
+// machine. Traffic goes to loopback only and is bounded by -n.
+func benchCommand() command {
+	return command{
+		synopsis: "measure intake latency against raw SignalWithStart on an embedded server",
+		description: "Start an embedded Temporal server and a receiver in a temporary directory, " +
+			"then measure webhook intake latency (each request a new incident, and repeats of " +
+			"a firing alert) against the raw SignalWithStart call it wraps, on the same server in " +
+			"the same run, so that the ratio, not the machine, is the figure. Traffic goes to " +
+			"127.0.0.1 only and is bounded by -n.",
+		flags: func(fs *flag.FlagSet) action {
+			n := fs.Int("n", 300, "requests per measurement (each a new incident)")
+			conc := fs.Int("concurrency", 4, "requests in flight at once")
+			repeats := fs.Bool("repeats", true, "also measure repeats of a firing alert (signals to live incidents)")
+			return func(ctx context.Context, _ []string, stdio IO) int { return runBench(ctx, *n, *conc, *repeats, stdio) }
+		},
 	}
-	if *n < 1 || *n > 100000 || *conc < 1 || *conc > 256 {
+}
+
+// runBench runs `firebreak bench`.
+func runBench(ctx context.Context, n, conc int, repeats bool, stdio IO) int {
+	if n < 1 || n > 100000 || conc < 1 || conc > 256 {
 		fmt.Fprintln(stdio.Err, "firebreak bench: -n must be 1..100000 and -concurrency 1..256")
 		return ExitError
 	}
@@ -84,16 +94,16 @@ func runBench(ctx context.Context, args []string, stdio IO) int {
 	url := "http://" + eng.Addr() + "/webhook/alertmanager"
 	hc := &http.Client{Timeout: 30 * time.Second}
 
-	fmt.Fprintf(stdio.Out, "firebreak bench: n=%d concurrency=%d, embedded Temporal (SQLite WAL) at %s\n\n", *n, *conc, srv.FrontendAddr())
+	fmt.Fprintf(stdio.Out, "firebreak bench: n=%d concurrency=%d, embedded Temporal (SQLite WAL) at %s\n\n", n, conc, srv.FrontendAddr())
 	fmt.Fprintf(stdio.Out, "%-40s %10s %10s %10s %10s\n", "measurement", "p50", "p90", "p99", "req/s")
 
 	// Warm up both paths so connection setup is not measured.
-	_, _ = measure(ctx, 20, *conc, func(i int) error { return rawStart(ctx, c, fmt.Sprintf("warm-raw-%d", i)) })
-	_, _ = measure(ctx, 20, *conc, func(i int) error { return postAlert(hc, url, fmt.Sprintf("warm-%d", i), "firing") })
+	_, _ = measure(ctx, 20, conc, func(i int) error { return rawStart(ctx, c, fmt.Sprintf("warm-raw-%d", i)) })
+	_, _ = measure(ctx, 20, conc, func(i int) error { return postAlert(hc, url, fmt.Sprintf("warm-%d", i), "firing") })
 
 	// Interleaved, request by request, so both paths see the same database
 	// size, cache state and machine load.
-	raw, in, err := measurePair(ctx, *n, *conc,
+	raw, in, err := measurePair(ctx, n, conc,
 		func(i int) error { return rawStart(ctx, c, fmt.Sprintf("raw-%d", i)) },
 		func(i int) error { return postAlert(hc, url, fmt.Sprintf("svc-%d", i), "firing") })
 	if err != nil {
@@ -102,8 +112,8 @@ func runBench(ctx context.Context, args []string, stdio IO) int {
 	}
 	report(stdio.Out, "raw SignalWithStart (new workflow)", raw)
 	report(stdio.Out, "webhook → new incident", in)
-	if *repeats {
-		rep, err := measure(ctx, *n, *conc, func(i int) error { return postAlert(hc, url, fmt.Sprintf("svc-%d", i), "firing") })
+	if repeats {
+		rep, err := measure(ctx, n, conc, func(i int) error { return postAlert(hc, url, fmt.Sprintf("svc-%d", i), "firing") })
 		if err != nil {
 			fmt.Fprintf(stdio.Err, "firebreak bench: webhook repeats: %v\n", err)
 			return ExitError

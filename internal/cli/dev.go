@@ -21,40 +21,69 @@ import (
 	"github.com/firebreak-dev/firebreak/runbooks"
 )
 
-// runDev is `firebreak dev`: an embedded Temporal server persisted under
-// --state, a worker and the receiver, in one process. Restarting it on the
-// same state carries open incidents on.
-func runDev(ctx context.Context, args []string, stdio IO) int {
-	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
-	fs.SetOutput(stdio.Err)
-	runbookDir := fs.String("runbooks", "examples/runbooks", "runbook file or directory (repeat with commas)")
-	configPath := fs.String("config", "", "engine config file (firebreak.hcl); defaults apply when empty")
-	stateDir := fs.String("state", ".firebreak", "directory for the embedded Temporal server's data and escalation records")
-	listen := fs.String("listen", "", "webhook receiver and HTTP API address (default 127.0.0.1:9095, or the config's server.listen)")
-	temporalPort := fs.Int("temporal-port", 7233, "embedded Temporal frontend port (0 picks a free one)")
-	uiPort := fs.Int("ui-port", 8233, "embedded Temporal Web UI port (0 picks a free one, -1 disables it)")
-	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	if err := fs.Parse(args); err != nil {
-		return ExitError
+// devOptions are `firebreak dev`'s flags.
+type devOptions struct {
+	runbookDir, configPath, stateDir, listen, logLevel string
+	temporalPort, uiPort                               int
+}
+
+// devCommand is `firebreak dev`: an embedded Temporal server persisted
+// under -state, a worker and the receiver, in one process. Restarting it on
+// the same state carries open incidents on.
+func devCommand() command {
+	return command{
+		synopsis: "run everything in one process on an embedded Temporal server",
+		description: "Run an embedded Temporal server (SQLite under -state), a worker and the " +
+			"webhook receiver in one process, until interrupted; restarting on the same state " +
+			"carries open incidents on. When the config defines no operator blocks (or there is " +
+			"no config), a local operator named dev is made, its random token kept in " +
+			"-state's operator-token (mode 0600), where approve, deny, ack, pause, resume and " +
+			"guardrails find it.",
+		flags: func(fs *flag.FlagSet) action {
+			var o devOptions
+			fs.StringVar(&o.runbookDir, "runbooks", "examples/runbooks", "runbook file or directory (repeat with commas)")
+			fs.StringVar(&o.configPath, "config", "", "engine config file (firebreak.hcl); defaults apply when empty")
+			fs.StringVar(&o.stateDir, "state", defaultStateDir, "directory for the embedded Temporal server's data, escalation records and the dev operator's token")
+			fs.StringVar(&o.listen, "listen", "", "webhook receiver and HTTP API address (default 127.0.0.1:9095, or the config's server.listen)")
+			fs.IntVar(&o.temporalPort, "temporal-port", 7233, "embedded Temporal frontend port (0 picks a free one)")
+			fs.IntVar(&o.uiPort, "ui-port", 8233, "embedded Temporal Web UI port (0 picks a free one, -1 disables it)")
+			fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+			return func(ctx context.Context, _ []string, stdio IO) int { return runDev(ctx, o, stdio) }
+		},
 	}
-	log := newLogger(stdio.Err, *logLevel)
-	cfg, code := loadConfig(*configPath, stdio)
+}
+
+// runDev runs `firebreak dev` until ctx ends.
+func runDev(ctx context.Context, o devOptions, stdio IO) int {
+	log := newLogger(stdio.Err, o.logLevel)
+	cfg, code := loadConfig(o.configPath, stdio)
 	if code != ExitOK {
 		return code
 	}
-	set, code := loadRunbooks(splitPaths(*runbookDir), stdio)
+	set, code := loadRunbooks(splitPaths(o.runbookDir), stdio)
 	if code != ExitOK {
 		return code
 	}
-	if err := os.MkdirAll(*stateDir, 0o750); err != nil {
+	if err := os.MkdirAll(o.stateDir, 0o750); err != nil {
 		fmt.Fprintf(stdio.Err, "firebreak dev: create state directory: %v\n", err)
 		return ExitError
 	}
+	// With no operator configured, the operator API would refuse every
+	// request: make the dev operator, so that the README's commands work.
+	devOp := len(cfg.Operators) == 0
+	if devOp {
+		op, err := devOperator(o.stateDir)
+		if err != nil {
+			fmt.Fprintf(stdio.Err, "firebreak dev: %v\n", err)
+			return ExitError
+		}
+		cfg.Operators = append(cfg.Operators, op)
+	}
 	srv, err := devserver.Start(ctx, devserver.Options{
-		StateDir:     filepath.Join(*stateDir, "temporal"),
+		StateDir:     filepath.Join(o.stateDir, "temporal"),
 		Host:         "127.0.0.1",
-		FrontendPort: *temporalPort,
-		UIPort:       *uiPort,
+		FrontendPort: o.temporalPort,
+		UIPort:       o.uiPort,
 		Namespace:    cfg.Temporal.Namespace,
 		Logger:       log,
 	})
@@ -71,10 +100,10 @@ func runDev(ctx context.Context, args []string, stdio IO) int {
 	}
 	opts.TemporalAddress = srv.FrontendAddr()
 	opts.Namespace = srv.Namespace()
-	opts.RecordPath = engine.RecordPathIn(*stateDir)
+	opts.RecordPath = engine.RecordPathIn(o.stateDir)
 	opts.UIURL = srv.UIURL()
-	if *listen != "" {
-		opts.Listen = *listen
+	if o.listen != "" {
+		opts.Listen = o.listen
 	}
 	eng, err := engine.Start(ctx, opts)
 	if err != nil {
@@ -82,7 +111,7 @@ func runDev(ctx context.Context, args []string, stdio IO) int {
 		return ExitError
 	}
 	defer eng.Stop()
-	fmt.Fprintf(stdio.Out, "firebreak dev is running (%d runbooks from %s)\n", len(set.Runbooks), *runbookDir)
+	fmt.Fprintf(stdio.Out, "firebreak dev is running (%s from %s)\n", plural(len(set.Runbooks), "runbook", "runbooks"), o.runbookDir)
 	fmt.Fprintf(stdio.Out, "  webhook:    POST http://%s/webhook/alertmanager\n", eng.Addr())
 	fmt.Fprintf(stdio.Out, "  metrics:    http://%s/metrics\n", eng.Addr())
 	fmt.Fprintf(stdio.Out, "  temporal:   %s (namespace %s, task queue %s)\n", srv.FrontendAddr(), srv.Namespace(), opts.TaskQueue)
@@ -95,11 +124,24 @@ func runDev(ctx context.Context, args []string, stdio IO) int {
 		fmt.Fprintln(stdio.Out, "  kubernetes: none configured (Kubernetes diagnoses and actions fail as not configured)")
 	}
 	fmt.Fprintf(stdio.Out, "  guardrails: %s\n", guardrailsSummary(cfg.Guardrails))
-	fmt.Fprintf(stdio.Out, "  state:      %s\n", *stateDir)
+	if devOp {
+		fmt.Fprintf(stdio.Out, "  operator:   %s\n", devOperatorBanner(o.stateDir))
+	}
+	fmt.Fprintf(stdio.Out, "  state:      %s\n", o.stateDir)
 	fmt.Fprintf(stdio.Out, "  escalations: %s\n", opts.RecordPath)
 	<-ctx.Done()
 	fmt.Fprintln(stdio.Out, "firebreak dev: shutting down")
 	return ExitOK
+}
+
+// devOperatorBanner tells how the operator commands find the dev
+// operator's token; never the token itself.
+func devOperatorBanner(stateDir string) string {
+	path := filepath.Join(stateDir, devTokenFile)
+	if filepath.Clean(stateDir) == defaultStateDir {
+		return fmt.Sprintf("%s (token in %s; firebreak commands read it from there)", devOperatorName, path)
+	}
+	return fmt.Sprintf("%s (token in %s; give firebreak commands -state %s)", devOperatorName, path, stateDir)
 }
 
 // engineOptions turns the engine config into engine options, building the
@@ -117,7 +159,7 @@ func engineOptions(cfg *config.Config, set *runbooks.Set, log *slog.Logger) (eng
 		PrometheusURL:     cfg.Prometheus.URL,
 		PrometheusTimeout: cfg.Prometheus.Timeout,
 		Log:               log,
-		Metrics:           metrics.New(),
+		Metrics:           metrics.NewWithBuild(buildInfo()),
 	}
 	o.Secrets.Dir, o.Secrets.EnvPrefix = cfg.Secrets.Dir, cfg.Secrets.EnvPrefix
 	o.Settings.DryRun = cfg.Guardrails.DryRun

@@ -14,71 +14,89 @@ import (
 	"github.com/firebreak-dev/firebreak/workflows"
 )
 
-// runPause is `firebreak pause`: the runtime kill switch. It returns once
-// every incident holding a remediation slot has been told to stop. The
-// switch lives in the Control workflow in Temporal, so it holds for every
-// worker and across restarts until `firebreak resume`.
-func runPause(ctx context.Context, args []string, stdio IO) int {
-	fs := flag.NewFlagSet("pause", flag.ContinueOnError)
-	fs.SetOutput(stdio.Err)
-	reason := fs.String("reason", "", fmt.Sprintf("why, shown to everyone who asks (at most %d bytes)", operator.MaxReasonBytes))
-	return runGuard(ctx, "pause", fs, args, stdio, http.MethodPost, operator.PathPause, func() any {
-		return operator.PauseBody{Reason: *reason}
-	})
+// pauseCommand is `firebreak pause`: the runtime kill switch. It returns
+// once every incident holding a remediation slot has been told to stop.
+// The switch lives in the Control workflow in Temporal, so it holds for
+// every worker and across restarts until `firebreak resume`.
+func pauseCommand() command {
+	return command{
+		synopsis: "kill switch: stop every remediation now, until resume (operator token)",
+		hint:     "a reason goes in -reason",
+		description: "Turn the kill switch on: no remediation starts an action once pause returns, " +
+			"and every incident holding a remediation slot has been told to stop. The switch is " +
+			"held in Temporal, so it applies to every worker and survives restarts, until " +
+			"'firebreak resume'. Prints the guardrails' state afterwards. Exit status: 0 done, 1 " +
+			"refused (unknown token, no operators, refused by the Control workflow), 2 a usage " +
+			"error or a failed request.",
+		flags: func(fs *flag.FlagSet) action {
+			reason := fs.String("reason", "", fmt.Sprintf("why, shown to everyone who asks (at most %d bytes)", operator.MaxReasonBytes))
+			return guardAction("pause", fs, http.MethodPost, operator.PathPause, func() any {
+				return operator.PauseBody{Reason: *reason}
+			})
+		},
+	}
 }
 
-// runResume is `firebreak resume`: turns the kill switch off and ends storm
-// mode.
-func runResume(ctx context.Context, args []string, stdio IO) int {
-	fs := flag.NewFlagSet("resume", flag.ContinueOnError)
-	fs.SetOutput(stdio.Err)
-	return runGuard(ctx, "resume", fs, args, stdio, http.MethodPost, operator.PathResume, func() any { return operator.ResumeBody{} })
+// resumeCommand is `firebreak resume`: turns the kill switch off and ends
+// storm mode.
+func resumeCommand() command {
+	return command{
+		synopsis: "turn the kill switch off and end storm mode (operator token)",
+		description: "Turn the kill switch off and end storm mode: remediations may start " +
+			"again, within the other guardrails. Prints the guardrails' state afterwards. Exit " +
+			"status as for pause.",
+		flags: func(fs *flag.FlagSet) action {
+			return guardAction("resume", fs, http.MethodPost, operator.PathResume, func() any { return operator.ResumeBody{} })
+		},
+	}
 }
 
-// runGuardrails is `firebreak guardrails`: the kill switch, storm mode and
-// the remediation slots, as the Control workflow holds them.
-func runGuardrails(ctx context.Context, args []string, stdio IO) int {
-	fs := flag.NewFlagSet("guardrails", flag.ContinueOnError)
-	fs.SetOutput(stdio.Err)
-	return runGuard(ctx, "guardrails", fs, args, stdio, http.MethodGet, operator.PathGuardrails, nil)
+// guardrailsCommand is `firebreak guardrails`: the kill switch, storm mode
+// and the remediation slots, as the Control workflow holds them.
+func guardrailsCommand() command {
+	return command{
+		synopsis: "show the kill switch, storm mode and remediation slots (operator token)",
+		description: "Show who paused automation and why, storm mode, and the remediation slots " +
+			"in use and queued, as the Control workflow in Temporal holds them. Exit status as " +
+			"for pause.",
+		flags: func(fs *flag.FlagSet) action {
+			return guardAction("guardrails", fs, http.MethodGet, operator.PathGuardrails, nil)
+		},
+	}
 }
 
-// runGuard runs one kill-switch command: exit 0 with the state printed, 1
-// when the API refuses (unknown token, no operators, refused by the control
-// workflow), 2 on a usage error or when the request fails.
-func runGuard(ctx context.Context, cmd string, fs *flag.FlagSet, args []string, stdio IO, method, path string, body func() any) int {
+// guardAction declares the flags every kill-switch command shares and
+// returns what runs it: exit 0 with the state printed, 1 when the API
+// refuses (unknown token, no operators, refused by the control workflow),
+// 2 when the request fails.
+func guardAction(cmd string, fs *flag.FlagSet, method, path string, body func() any) action {
 	op := addOperatorFlags(fs)
 	asJSON := fs.Bool("json", false, "print the raw JSON state")
-	if err := fs.Parse(args); err != nil {
-		return ExitError
-	}
-	if fs.NArg() != 0 {
-		fmt.Fprintf(stdio.Err, "firebreak %s: unexpected argument %q (a reason goes in --reason)\n", cmd, fs.Arg(0))
-		return ExitError
-	}
-	token := op.token(cmd, stdio)
-	if token == "" {
-		return ExitError
-	}
-	var b any
-	if body != nil {
-		b = body()
-	}
-	out, code := op.send(ctx, cmd, stdio, method, path, token, b, http.StatusUnauthorized, http.StatusForbidden, http.StatusConflict)
-	if code != ExitOK {
-		return code
-	}
-	if *asJSON {
-		_, _ = stdio.Out.Write(out)
+	return func(ctx context.Context, _ []string, stdio IO) int {
+		token := op.token(cmd, stdio)
+		if token == "" {
+			return ExitError
+		}
+		var b any
+		if body != nil {
+			b = body()
+		}
+		out, code := op.send(ctx, cmd, stdio, method, path, token, b, http.StatusUnauthorized, http.StatusForbidden, http.StatusConflict)
+		if code != ExitOK {
+			return code
+		}
+		if *asJSON {
+			_, _ = stdio.Out.Write(out)
+			return ExitOK
+		}
+		var st workflows.ControlState
+		if err := json.Unmarshal(out, &st); err != nil {
+			fmt.Fprintf(stdio.Err, "firebreak %s: decode the answer: %v\n", cmd, err)
+			return ExitError
+		}
+		printControlState(stdio.Out, st, time.Now())
 		return ExitOK
 	}
-	var st workflows.ControlState
-	if err := json.Unmarshal(out, &st); err != nil {
-		fmt.Fprintf(stdio.Err, "firebreak %s: decode the answer: %v\n", cmd, err)
-		return ExitError
-	}
-	printControlState(stdio.Out, st, time.Now())
-	return ExitOK
 }
 
 // printControlState prints the guardrails' state for people.
@@ -93,17 +111,17 @@ func printControlState(w io.Writer, st workflows.ControlState, now time.Time) {
 		b.WriteString("automation:  running\n")
 	}
 	if s := st.Storm; s != nil {
-		fmt.Fprintf(&b, "storm:       %s since %s: %d incidents, the last %s\n", s.ID, when(s.Since, now), s.Count, when(s.LastOpened, now))
+		fmt.Fprintf(&b, "storm:       %s since %s: %s, the last %s\n", s.ID, when(s.Since, now), plural(s.Count, "incident", "incidents"), when(s.LastOpened, now))
 		if set := st.Settings; set.StormThreshold > 0 {
 			fmt.Fprintf(&b, "  threshold: more than %d within %s; ends after %s without a new incident\n",
 				set.StormThreshold, set.StormWindow, quietOf(set.StormQuiet, set.StormWindow))
 		}
 	} else {
-		fmt.Fprintf(&b, "storm:       none (%d incidents within the window)\n", len(st.Recent))
+		fmt.Fprintf(&b, "storm:       none (%s within the window)\n", plural(len(st.Recent), "incident", "incidents"))
 	}
 	if n := len(st.PastStorms); n > 0 {
 		last := st.PastStorms[n-1]
-		fmt.Fprintf(&b, "  previous:  %s, %d incidents, ended %s (%s)\n", last.ID, last.Count, when(last.Ended, now), last.EndedBy)
+		fmt.Fprintf(&b, "  previous:  %s, %s, ended %s (%s)\n", last.ID, plural(last.Count, "incident", "incidents"), when(last.Ended, now), last.EndedBy)
 	}
 	capText := "no cap"
 	if c := st.Settings.MaxConcurrent; c > 0 {

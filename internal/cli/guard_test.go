@@ -88,8 +88,8 @@ func TestGuardCommands(t *testing.T) {
 		{"resume", goodToken, []string{"resume", server}, ExitOK, []string{"automation:  running"}, nil},
 		{"unknown token is refused", "mallory-token-0123456789", []string{"pause", server}, ExitFinding, nil,
 			[]string{"refused: 401 Unauthorized: missing or unknown operator token"}},
-		{"no token", "", []string{"guardrails", server}, ExitError, nil, []string{"no operator token"}},
-		{"stray argument", goodToken, []string{"pause", server, "db migration"}, ExitError, nil, []string{"a reason goes in --reason"}},
+		{"no token", "", []string{"guardrails", server, "--state", filepath.Dir(tokenFile)}, ExitError, nil, []string{"no operator token", "operator-token does not exist"}},
+		{"stray argument", goodToken, []string{"pause", server, "db migration"}, ExitError, nil, []string{"a reason goes in -reason"}},
 		{"server failure", goodToken, []string{"pause", server, "--reason", "fail"}, ExitError, nil, []string{"503 Service Unavailable: temporal unreachable"}},
 		{"nobody listening", goodToken, []string{"guardrails", "--server=http://127.0.0.1:1"}, ExitError, nil, []string{"connection refused"}},
 	}

@@ -21,50 +21,97 @@ import (
 	"github.com/firebreak-dev/firebreak/workflows"
 )
 
-// runIncidents is `firebreak incidents [list|show ID]`: read-only views of
-// incidents straight from Temporal (visibility for the list, the workflow's
-// state query or result for one incident).
-func runIncidents(ctx context.Context, args []string, stdio IO) int {
-	sub := "list"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		sub, args = args[0], args[1:]
+// incidentsOptions are the flags of `firebreak incidents list` and `show`.
+type incidentsOptions struct {
+	address, namespace, configPath string
+	asJSON                         bool
+	limit                          int
+}
+
+// incidentsFlags declares the flags of the incidents commands; only list
+// has -limit.
+func incidentsFlags(fs *flag.FlagSet, list bool) *incidentsOptions {
+	o := &incidentsOptions{}
+	fs.StringVar(&o.address, "address", "127.0.0.1:7233", "Temporal frontend address")
+	fs.StringVar(&o.namespace, "namespace", "default", "Temporal namespace")
+	fs.StringVar(&o.configPath, "config", "", "engine config file; its temporal block overrides -address/-namespace")
+	fs.BoolVar(&o.asJSON, "json", false, "print JSON")
+	if list {
+		fs.IntVar(&o.limit, "limit", 50, "how many incidents")
 	}
-	fs := flag.NewFlagSet("incidents "+sub, flag.ContinueOnError)
-	fs.SetOutput(stdio.Err)
-	address := fs.String("address", "127.0.0.1:7233", "Temporal frontend address")
-	namespace := fs.String("namespace", "default", "Temporal namespace")
-	configPath := fs.String("config", "", "engine config file; its temporal block overrides -address/-namespace")
-	asJSON := fs.Bool("json", false, "print JSON")
-	limit := fs.Int("limit", 50, "list: how many incidents")
-	if err := fs.Parse(args); err != nil {
-		return ExitError
+	return o
+}
+
+const incidentsListDescription = "List incidents, open and recent, with their status and when " +
+	"they started and closed, straight from Temporal's visibility store."
+
+// incidentsCommand is `firebreak incidents`: with no subcommand it lists,
+// as it always has, so it takes list's flags.
+func incidentsCommand() command {
+	return command{
+		synopsis: "list incidents, or show one's record and timeline (list, show INCIDENT_ID)",
+		usage:    "[list | show INCIDENT_ID] [flags]",
+		hint:     "the subcommands are list and show",
+		description: "Read-only views of incidents, straight from Temporal: 'incidents list' lists " +
+			"them, 'incidents show INCIDENT_ID' prints one's record and timeline. Without a " +
+			"subcommand, incidents lists, and takes list's flags.",
+		flags: incidentsListCommand().flags,
 	}
-	if *configPath != "" {
-		cfg, code := loadConfig(*configPath, stdio)
+}
+
+// incidentsListCommand is `firebreak incidents list`.
+func incidentsListCommand() command {
+	return command{
+		synopsis:    "list open and recent incidents",
+		description: incidentsListDescription,
+		flags: func(fs *flag.FlagSet) action {
+			o := incidentsFlags(fs, true)
+			return func(ctx context.Context, _ []string, stdio IO) int { return runIncidents(ctx, "list", *o, nil, stdio) }
+		},
+	}
+}
+
+// incidentsShowCommand is `firebreak incidents show INCIDENT_ID`.
+func incidentsShowCommand() command {
+	return command{
+		synopsis: "show an incident's record and timeline",
+		args:     "INCIDENT_ID",
+		minArgs:  1,
+		maxArgs:  1,
+		description: "Print the record of the incident INCIDENT_ID: its runbook, phase and outcome, " +
+			"diagnoses, actions, approval and escalations, and its timeline; the live state of a " +
+			"running incident (the workflow's state query), the result of a finished one. Exit " +
+			"status 1 when there is no such incident.",
+		flags: func(fs *flag.FlagSet) action {
+			o := incidentsFlags(fs, false)
+			return func(ctx context.Context, args []string, stdio IO) int {
+				return runIncidents(ctx, "show", *o, args, stdio)
+			}
+		},
+	}
+}
+
+// runIncidents is `firebreak incidents list|show ID`: read-only views of
+// incidents straight from Temporal (visibility for the list, the
+// workflow's state query or result for one incident).
+func runIncidents(ctx context.Context, sub string, o incidentsOptions, args []string, stdio IO) int {
+	if o.configPath != "" {
+		cfg, code := loadConfig(o.configPath, stdio)
 		if code != ExitOK {
 			return code
 		}
-		*address, *namespace = cfg.Temporal.Address, cfg.Temporal.Namespace
+		o.address, o.namespace = cfg.Temporal.Address, cfg.Temporal.Namespace
 	}
-	c, err := client.Dial(client.Options{HostPort: *address, Namespace: *namespace, Logger: quietLogger{}})
+	c, err := client.Dial(client.Options{HostPort: o.address, Namespace: o.namespace, Logger: quietLogger{}})
 	if err != nil {
-		fmt.Fprintf(stdio.Err, "firebreak incidents: connect to temporal at %s: %v\n", *address, err)
+		fmt.Fprintf(stdio.Err, "firebreak incidents: connect to temporal at %s: %v\n", o.address, err)
 		return ExitError
 	}
 	defer c.Close()
-	switch sub {
-	case "list":
-		return listIncidents(ctx, c, *limit, *asJSON, stdio)
-	case "show":
-		if fs.NArg() != 1 {
-			fmt.Fprintln(stdio.Err, "usage: firebreak incidents show [flags] ID")
-			return ExitError
-		}
-		return showIncident(ctx, c, fs.Arg(0), *asJSON, stdio)
-	default:
-		fmt.Fprintf(stdio.Err, "firebreak incidents: unknown subcommand %q (list or show)\n", sub)
-		return ExitError
+	if sub == "show" {
+		return showIncident(ctx, c, args[0], o.asJSON, stdio)
 	}
+	return listIncidents(ctx, c, o.limit, o.asJSON, stdio)
 }
 
 // IncidentSummary is one row of `firebreak incidents list`.

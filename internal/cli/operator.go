@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -19,31 +21,44 @@ import (
 type operatorFlags struct {
 	server    *string
 	tokenFile *string
+	state     *string
 }
 
 func addOperatorFlags(fs *flag.FlagSet) operatorFlags {
 	return operatorFlags{
 		server:    fs.String("server", "http://127.0.0.1:9095", "the firebreak receiver's base URL"),
-		tokenFile: fs.String("token-file", "", "file holding your operator token (default: $FIREBREAK_OPERATOR_TOKEN)"),
+		tokenFile: fs.String("token-file", "", "file holding your operator token (default: $FIREBREAK_OPERATOR_TOKEN, then the dev operator's token under -state)"),
+		state:     fs.String("state", defaultStateDir, "firebreak dev's state directory, whose "+devTokenFile+" is the token of last resort"),
 	}
 }
 
-// token reads the operator token: --token-file wins over
-// FIREBREAK_OPERATOR_TOKEN. It prints why there is none and returns "".
+// token finds the operator token: -token-file, else
+// FIREBREAK_OPERATOR_TOKEN, else the token `firebreak dev` wrote for its
+// dev operator under -state. It prints why there is none and returns "".
 func (f operatorFlags) token(cmd string, stdio IO) string {
-	token := os.Getenv("FIREBREAK_OPERATOR_TOKEN")
 	if *f.tokenFile != "" {
 		b, err := os.ReadFile(*f.tokenFile)
 		if err != nil {
 			fmt.Fprintf(stdio.Err, "firebreak %s: read token file: %v\n", cmd, err)
 			return ""
 		}
-		token = strings.TrimRight(string(b), "\r\n")
+		return strings.TrimRight(string(b), "\r\n")
 	}
-	if token == "" {
-		fmt.Fprintf(stdio.Err, "firebreak %s: no operator token: set FIREBREAK_OPERATOR_TOKEN or --token-file\n", cmd)
+	if t := os.Getenv("FIREBREAK_OPERATOR_TOKEN"); t != "" {
+		return t
 	}
-	return token
+	path := filepath.Join(*f.state, devTokenFile)
+	t, err := readDevToken(path)
+	if err == nil {
+		return t
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(stdio.Err, "firebreak %s: %v\n", cmd, err)
+		return ""
+	}
+	fmt.Fprintf(stdio.Err, "firebreak %s: no operator token: set FIREBREAK_OPERATOR_TOKEN or -token-file "+
+		"(against firebreak dev, run from its directory or pass its -state: %s does not exist)\n", cmd, path)
+	return ""
 }
 
 // call sends one request to the operator API (a JSON body when body is not

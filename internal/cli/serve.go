@@ -9,41 +9,56 @@ import (
 	"github.com/firebreak-dev/firebreak/runbooks"
 )
 
-// runServe is `firebreak serve`: production mode against an existing
-// Temporal cluster. Receivers and workers scale out independently (--role).
-func runServe(ctx context.Context, args []string, stdio IO) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stdio.Err)
-	configPath := fs.String("config", "", "engine config file (firebreak.hcl)")
-	role := fs.String("role", engine.RoleAll, "all, receiver or worker")
-	runbookDir := fs.String("runbooks", "", "runbook file or directory, comma separated (required for the receiver)")
-	recordPath := fs.String("record", "", "file to append escalation records to (empty: log only)")
-	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	if err := fs.Parse(args); err != nil {
-		return ExitError
+// serveOptions are `firebreak serve`'s flags.
+type serveOptions struct {
+	configPath, role, runbookDir, recordPath, logLevel string
+}
+
+// serveCommand is `firebreak serve`: production mode against an existing
+// Temporal cluster. Receivers and workers scale out independently (-role).
+func serveCommand() command {
+	return command{
+		synopsis: "run the receiver and/or worker against an existing Temporal cluster",
+		description: "Run firebreak in production: the webhook receiver and operator API, the " +
+			"worker, or both (-role), against the Temporal cluster the config names. Receivers " +
+			"and workers scale out independently. Runs until interrupted. Unlike firebreak dev it " +
+			"never makes an operator: the operator API answers only the config's operator blocks.",
+		flags: func(fs *flag.FlagSet) action {
+			var o serveOptions
+			fs.StringVar(&o.configPath, "config", "", "engine config file (firebreak.hcl); required")
+			fs.StringVar(&o.role, "role", engine.RoleAll, "all, receiver or worker")
+			fs.StringVar(&o.runbookDir, "runbooks", "", "runbook file or directory, comma separated (required for the receiver)")
+			fs.StringVar(&o.recordPath, "record", "", "file to append escalation records to (empty: log only)")
+			fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+			return func(ctx context.Context, _ []string, stdio IO) int { return runServe(ctx, o, stdio) }
+		},
 	}
-	switch *role {
+}
+
+// runServe runs `firebreak serve` until ctx ends.
+func runServe(ctx context.Context, o serveOptions, stdio IO) int {
+	switch o.role {
 	case engine.RoleAll, engine.RoleReceiver, engine.RoleWorker:
 	default:
-		fmt.Fprintf(stdio.Err, "firebreak serve: --role must be all, receiver or worker, not %q\n", *role)
+		fmt.Fprintf(stdio.Err, "firebreak serve: -role must be all, receiver or worker, not %q\n", o.role)
 		return ExitError
 	}
-	if *configPath == "" {
-		fmt.Fprintln(stdio.Err, "firebreak serve: --config is required")
+	if o.configPath == "" {
+		fmt.Fprintln(stdio.Err, "firebreak serve: -config is required")
 		return ExitError
 	}
-	log := newLogger(stdio.Err, *logLevel)
-	cfg, code := loadConfig(*configPath, stdio)
+	log := newLogger(stdio.Err, o.logLevel)
+	cfg, code := loadConfig(o.configPath, stdio)
 	if code != ExitOK {
 		return code
 	}
 	set := &runbooks.Set{}
-	if *role != engine.RoleWorker {
-		if *runbookDir == "" {
-			fmt.Fprintln(stdio.Err, "firebreak serve: --runbooks is required for the receiver")
+	if o.role != engine.RoleWorker {
+		if o.runbookDir == "" {
+			fmt.Fprintln(stdio.Err, "firebreak serve: -runbooks is required for the receiver")
 			return ExitError
 		}
-		if set, code = loadRunbooks(splitPaths(*runbookDir), stdio); code != ExitOK {
+		if set, code = loadRunbooks(splitPaths(o.runbookDir), stdio); code != ExitOK {
 			return code
 		}
 	}
@@ -52,8 +67,8 @@ func runServe(ctx context.Context, args []string, stdio IO) int {
 		fmt.Fprintf(stdio.Err, "firebreak serve: %v\n", err)
 		return ExitError
 	}
-	opts.Role = *role
-	opts.RecordPath = *recordPath
+	opts.Role = o.role
+	opts.RecordPath = o.recordPath
 	eng, err := engine.Start(ctx, opts)
 	if err != nil {
 		fmt.Fprintf(stdio.Err, "firebreak serve: %v\n", err)
@@ -61,7 +76,7 @@ func runServe(ctx context.Context, args []string, stdio IO) int {
 	}
 	defer eng.Stop()
 	fmt.Fprintf(stdio.Out, "firebreak serve (%s) on http://%s, temporal %s/%s, task queue %s\n",
-		*role, eng.Addr(), opts.TemporalAddress, opts.Namespace, opts.TaskQueue)
+		o.role, eng.Addr(), opts.TemporalAddress, opts.Namespace, opts.TaskQueue)
 	<-ctx.Done()
 	return ExitOK
 }
