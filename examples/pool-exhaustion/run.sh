@@ -301,6 +301,12 @@ wait_for "firebreak to be ready" 120 curl -fsS "http://$FIREBREAK_ADDR/readyz"
 say "starting the load: $concurrency workers for $load_duration"
 start load "$work/bin/demo" load --url "http://$DEMO_ADDR/pay" --concurrency "$concurrency" --duration "$load_duration"
 
+# A command substitution drops trailing newlines, so the blank line after
+# the approval note is added outside it.
+approval_note=""
+if [ "$approval" -eq 1 ]; then
+	approval_note="$(printf '  This run needs your approval before the pool grows. Approve with:\n    (cd %s && FIREBREAK_OPERATOR_TOKEN=$(cat %s) %s approve "$(%s incidents list | awk '"'"'NR==2{print $1}'"'"')")' "$repo" "$work/operator-token" "$work/bin/firebreak" "$work/bin/firebreak")"$'\n\n'
+fi
 cat <<EOF
 
   The payment API is now failing: PgBouncer has 2 server connections for
@@ -308,8 +314,7 @@ cat <<EOF
   DemoHighErrorRate, Alertmanager posts it to firebreak, and the runbook
   grows the pool (2 -> 12) and verifies that the errors stopped.
 
-$(if [ "$approval" -eq 1 ]; then printf '  This run needs your approval before the pool grows. Approve with:\n    (cd %s && FIREBREAK_OPERATOR_TOKEN=$(cat %s) %s approve "$(%s incidents list | awk '"'"'NR==2{print $1}'"'"')")\n\n' "$repo" "$work/operator-token" "$work/bin/firebreak" "$work/bin/firebreak"; fi)
-  Watch:
+${approval_note}  Watch:
     firebreak incidents        (cd $repo && $work/bin/firebreak incidents list)
     Temporal Web UI            $TEMPORAL_UI
     PgBouncer's pool size      psql '$admin_dsn_psql' -c 'SHOW CONFIG' | grep default_pool_size
