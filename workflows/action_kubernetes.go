@@ -155,7 +155,12 @@ func (k *kubeStep[S, R]) spec() string {
 
 func (k *kubeStep[S, R]) read(ctx workflow.Context, ar *incident.ActionRecord) (priorState, error) {
 	var st S
-	if err := workflow.ExecuteActivity(queryOpts(ctx), k.kind.read, k.kind.readInput(k.s)).Get(ctx, &st); err != nil {
+	// The action's own read has the apply's budget, not a diagnosis
+	// query's: it is one or two API calls, so a worker killed in it is
+	// noticed within 10 s, and five attempts keep a crash-looping worker
+	// (TestKubeCrash kills one every few seconds) from escalating an
+	// incident whose every read attempt happened to die with it.
+	if err := workflow.ExecuteActivity(kubeMutateOpts(ctx), k.kind.read, k.kind.readInput(k.s)).Get(ctx, &st); err != nil {
 		return nil, err
 	}
 	k.applyIn = k.kind.decide(ctx, k.s, st, ar)
