@@ -1,8 +1,10 @@
 // Package incident holds the record of one incident: its alert, phase,
-// evidence, actions, checks and timeline. It imports only the runbook
-// language (whose Alert it records), so that the workflow that writes the
-// record, the escalation activities that read it and the CLI that shows it
-// share one definition.
+// evidence, actions, checks and timeline, and the views people read of it
+// (the list kept in the workflow's memo, the show text). Of firebreak it
+// imports only the runbook language (whose Alert it records), and of
+// Temporal only the API's message types the list is read from, so that the
+// workflow that writes the record, the escalation activities that read it
+// and the CLI that shows it share one definition.
 package incident
 
 import (
