@@ -59,6 +59,16 @@ type incidentRun struct {
 	notes        workflow.Channel
 	notesBusy    int // notifications queued or being posted
 	chatFailed   bool
+
+	// The list view in the workflow's memo (incident_memo.go): whether
+	// this incident keeps one (false when replaying histories from before
+	// it), what it was computed from and what it says, as last written.
+	listMemo bool
+	listed   listKey
+	view     incident.ListView
+	// holdListView: the record is between two changes that belong
+	// together; the list view is written once both are made.
+	holdListView bool
 }
 
 // Incident runs one incident from its runbook: diagnose, decide, remediate
@@ -83,6 +93,10 @@ func Incident(ctx workflow.Context, in Input) (incident.State, error) {
 		return r.st, err
 	}
 	r.timeline(ctx, "started", fmt.Sprintf("incident opened by runbook %s (sha256 %s)", in.Runbook.Name, short(in.Runbook.SHA256)))
+	// The list view in the memo, for `firebreak incidents list`.
+	if workflow.GetVersion(ctx, "list-memo", workflow.DefaultVersion, 1) >= 1 {
+		r.startListView(ctx)
+	}
 	// Short reads and requests run as local activities (see readCall).
 	if workflow.GetVersion(ctx, "local-reads", workflow.DefaultVersion, 1) >= 1 {
 		ctx = withLocalReads(ctx)
@@ -716,9 +730,13 @@ func (r *incidentRun) finish(ctx workflow.Context, out outcome) (incident.State,
 	r.st.Outcome, r.st.Reason = out.kind, out.reason
 	r.st.OutcomeAt = workflow.Now(ctx)
 	r.event(ctx, "outcome", out.kind+": "+out.reason)
+	// The list view waits for the phase that goes with the outcome, set
+	// after RecordOutcome, to write both at once.
+	r.holdListView = true
 	_ = workflow.ExecuteLocalActivity(recordOpts(ctx), rec.RecordOutcome, OutcomeEvent{
 		Runbook: r.in.Runbook.Name, Outcome: out.kind, AlertStartsAt: r.in.Alert.StartsAt, At: r.st.OutcomeAt,
 	}).Get(ctx, nil)
+	r.holdListView = false
 	if out.kind != incident.OutcomeStopped && !r.resolved {
 		r.st.Phase = incident.PhaseAwaitingResolution
 		linger := r.in.Settings.Linger
@@ -752,6 +770,7 @@ func (r *incidentRun) finish(ctx workflow.Context, out outcome) (incident.State,
 	r.st.ClosedAt = workflow.Now(ctx)
 	r.notify(ctx, "closed: "+r.st.Outcome)
 	r.drainNotifications(ctx)
+	r.writeListView(ctx) // the last word, before the workflow completes
 	return r.st, nil
 }
 
