@@ -239,7 +239,7 @@ func TestDevCommand(t *testing.T) {
 		return st.Notifications == 2 && st.Outcome == incident.OutcomeEscalated, fmt.Errorf("notifications %d, outcome %q", st.Notifications, st.Outcome)
 	})
 	resolved := post(t, url, fixture(t, "resolved-single.json"))
-	if resolved.code != http.StatusOK || resolved.body.Alerts[0].Result != "resolved_signalled" {
+	if resolved.code != http.StatusOK || resolved.body.Alerts[0].Result != "resolved" {
 		t.Fatalf("resolved: %d %s", resolved.code, resolved.raw)
 	}
 	out, err := exec.Command(bin, "incidents", "list", "--address", temporal).CombinedOutput()

@@ -171,8 +171,8 @@ func TestWebhookAnswers(t *testing.T) {
 	c := eng.Client()
 
 	first := post(t, url, fixture(t, "firing-single.json"))
-	if first.code != http.StatusOK || len(first.body.IncidentIDs) != 1 {
-		t.Fatalf("firing: %d %s, want 200 with one incident ID", first.code, first.raw)
+	if first.code != http.StatusOK || len(first.body.IncidentIDs) != 1 || first.body.Alerts[0].Result != intake.ResultStarted {
+		t.Fatalf("firing: %d %s, want 200 with one incident ID, started", first.code, first.raw)
 	}
 	id := first.body.IncidentIDs[0]
 	desc1, err := c.DescribeWorkflowExecution(context.Background(), id, "")
@@ -181,8 +181,8 @@ func TestWebhookAnswers(t *testing.T) {
 	}
 
 	again := post(t, url, fixture(t, "firing-single.json"))
-	if again.code != http.StatusOK || len(again.body.IncidentIDs) != 1 || again.body.IncidentIDs[0] != id {
-		t.Fatalf("repeat: %d %s, want 200 with the same ID %s", again.code, again.raw, id)
+	if again.code != http.StatusOK || len(again.body.IncidentIDs) != 1 || again.body.IncidentIDs[0] != id || again.body.Alerts[0].Result != intake.ResultSignalled {
+		t.Fatalf("repeat: %d %s, want 200 with the same ID %s, signalled", again.code, again.raw, id)
 	}
 	desc2, err := c.DescribeWorkflowExecution(context.Background(), id, "")
 	if err != nil {
@@ -200,7 +200,7 @@ func TestWebhookAnswers(t *testing.T) {
 	})
 
 	resolved := post(t, url, fixture(t, "resolved-single.json"))
-	if resolved.code != http.StatusOK || len(resolved.body.IncidentIDs) != 1 || resolved.body.IncidentIDs[0] != id {
+	if resolved.code != http.StatusOK || len(resolved.body.IncidentIDs) != 1 || resolved.body.IncidentIDs[0] != id || resolved.body.Alerts[0].Result != intake.ResultResolved {
 		t.Fatalf("resolved: %d %s", resolved.code, resolved.raw)
 	}
 	st := waitClosed(t, c, id, 30*time.Second)
@@ -214,7 +214,7 @@ func TestWebhookAnswers(t *testing.T) {
 	}
 	// A resolved alert for a closed incident is not an error, and starts nothing.
 	late := post(t, url, fixture(t, "resolved-single.json"))
-	if late.code != http.StatusOK || late.body.Alerts[0].Result != "no_open_incident" {
+	if late.code != http.StatusOK || late.body.Alerts[0].Result != intake.ResultNoOpenIncident {
 		t.Fatalf("late resolved: %d %s", late.code, late.raw)
 	}
 
@@ -234,8 +234,8 @@ func TestWebhookAnswers(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			before := metricValue(t, eng.Addr(), `firebreak_refusals_total{reason="`+b.reason+`"}`)
 			a := post(t, url, b.body)
-			if a.code != b.code || a.body.Error == "" {
-				t.Fatalf("%s: %d %s, want %d with a reason", b.name, a.code, a.raw, b.code)
+			if a.code != b.code || a.body.Error == "" || !strings.Contains(a.raw, `"incident_ids":[],"alerts":[]`) {
+				t.Fatalf("%s: %d %s, want %d with a reason and empty lists", b.name, a.code, a.raw, b.code)
 			}
 			after := metricValue(t, eng.Addr(), `firebreak_refusals_total{reason="`+b.reason+`"}`)
 			if after == before {

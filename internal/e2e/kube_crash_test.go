@@ -291,7 +291,7 @@ func TestKubeCrash(t *testing.T) {
 	for _, r := range runs {
 		waitOutcome(t, c, r.id, 3*time.Minute)
 		if a := post(t, webhook, kubeAlert("resolved", r.kind.alertname, ns, r.name)); a.code != http.StatusOK ||
-			len(a.body.Alerts) != 1 || a.body.Alerts[0].Result != "resolved_signalled" {
+			len(a.body.Alerts) != 1 || a.body.Alerts[0].Result != "resolved" {
 			t.Fatalf("resolving %s: %d %s", r.id, a.code, a.raw)
 		}
 		st := waitClosed(t, c, r.id, time.Minute)

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
+	"google.golang.org/grpc"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/firebreak-dev/firebreak/activities"
@@ -143,6 +144,12 @@ func Start(ctx context.Context, o Options) (*Engine, error) {
 		HostPort:  o.TemporalAddress,
 		Namespace: o.Namespace,
 		Logger:    newTemporalLogger(o.Log),
+		// Always, whatever the role: without it the webhook answer cannot
+		// tell a new incident ("started") from a repeat ("signalled"); the
+		// SDK drops the flag that says which.
+		ConnectionOptions: client.ConnectionOptions{
+			DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(intake.StartedInterceptor())},
+		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("temporal client for %s: %w", o.TemporalAddress, err)

@@ -74,7 +74,9 @@ const retryAfter = 5 * time.Second
 // for the whole QueueWait: Temporal is slower than alerts arrive.
 var errBusy = errors.New("too many Temporal writes in flight")
 
-// Temporal is the slice of the Temporal client intake needs.
+// Temporal is the slice of the Temporal client intake needs. Dial the
+// client with StartedInterceptor, or the answer for a firing alert cannot
+// tell a new incident from a repeat (it says delivered).
 type Temporal interface {
 	SignalWithStartWorkflow(ctx context.Context, workflowID string, signalName string, signalArg interface{},
 		options client.StartWorkflowOptions, workflow interface{}, workflowArgs ...interface{}) (client.WorkflowRun, error)
@@ -128,6 +130,9 @@ type Handler struct {
 	slots *semaphore.Weighted
 	// queued counts the messages waiting for admission.
 	queued atomic.Int64
+	// unknownOnce logs, once, that the client cannot tell started from
+	// signalled.
+	unknownOnce sync.Once
 }
 
 // New returns a handler matching alerts against set.
@@ -167,13 +172,52 @@ func (h *Handler) Runbooks() *runbooks.Set { return h.runbooks.Load() }
 
 // Response is the webhook's JSON answer. On a 503 it lists only the alerts
 // whose write was confirmed before the request gave up, still in alert
-// order; Alertmanager resends them all, and the repeats are harmless.
+// order; Alertmanager resends them all, and the repeats are harmless. Both
+// lists are always JSON arrays, empty rather than null, whatever the status.
 type Response struct {
 	// IncidentIDs lists the incident of every matched alert, in alert order.
 	IncidentIDs []string `json:"incident_ids"`
-	Alerts      []Result `json:"alerts"`
-	Error       string   `json:"error,omitempty"`
+	// Alerts says what intake did with each alert, in alert order.
+	Alerts []Result `json:"alerts"`
+	// Error says why the request was refused or not fully recorded.
+	Error string `json:"error,omitempty"`
 }
+
+// MarshalJSON writes nil lists as [], so that no answer (a refusal
+// included) says null where a client expects a list.
+func (r Response) MarshalJSON() ([]byte, error) {
+	type plain Response // without this method
+	p := plain(r)
+	if p.IncidentIDs == nil {
+		p.IncidentIDs = []string{}
+	}
+	if p.Alerts == nil {
+		p.Alerts = []Result{}
+	}
+	return json.Marshal(p)
+}
+
+// The values of Result.Result, which are also the result label of
+// firebreak_alerts_total.
+const (
+	// ResultStarted: a firing alert's SignalWithStart started a new run of
+	// its incident (none was open).
+	ResultStarted = "started"
+	// ResultSignalled: a firing alert's SignalWithStart found its incident
+	// open and signalled it; no second run was started.
+	ResultSignalled = "signalled"
+	// ResultDelivered: a firing alert's SignalWithStart was confirmed, but
+	// the Temporal client did not say whether it started a run (it was not
+	// dialled with StartedInterceptor). The engine always installs it.
+	ResultDelivered = "delivered"
+	// ResultResolved: a resolved alert was signalled to its open incident.
+	ResultResolved = "resolved"
+	// ResultNoOpenIncident: a resolved alert's incident is not open (never
+	// started, or already closed); nothing was written.
+	ResultNoOpenIncident = "no_open_incident"
+	// ResultUnmatched: no runbook matches the alert; nothing was written.
+	ResultUnmatched = "unmatched"
+)
 
 // Result is what intake did with one alert.
 type Result struct {
@@ -181,7 +225,7 @@ type Result struct {
 	Status      string `json:"status"`
 	Runbook     string `json:"runbook,omitempty"`
 	IncidentID  string `json:"incident_id,omitempty"`
-	// Result: started_or_signalled, resolved_signalled, no_open_incident, unmatched.
+	// Result is one of the Result* constants.
 	Result string `json:"result"`
 }
 
@@ -372,7 +416,7 @@ func (h *Handler) match(set *runbooks.Set, a AlertIn) (Result, *runbooks.Runbook
 	res := Result{Fingerprint: a.Fingerprint, Status: a.Status}
 	rb := set.Match(a.Labels)
 	if rb == nil {
-		res.Result = "unmatched"
+		res.Result = ResultUnmatched
 		h.opts.Log.Info("no runbook matches alert", "fingerprint", a.Fingerprint, "labels", a.Labels)
 		return res, nil
 	}
@@ -394,12 +438,12 @@ func (h *Handler) deliver(ctx context.Context, rb *runbooks.Runbook, a AlertIn, 
 		var nf *serviceerror.NotFound
 		switch {
 		case errors.As(err, &nf):
-			res.Result = "no_open_incident"
+			res.Result = ResultNoOpenIncident
 			return res, nil
 		case err != nil:
 			return res, fmt.Errorf("signal %s: %w", res.IncidentID, err)
 		}
-		res.Result = "resolved_signalled"
+		res.Result = ResultResolved
 		return res, nil
 	}
 	in := workflows.Input{
@@ -418,10 +462,16 @@ func (h *Handler) deliver(ctx context.Context, rb *runbooks.Runbook, a AlertIn, 
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		StaticSummary:            fmt.Sprintf("%s: %s", rb.Name, a.Labels["alertname"]),
 	}
-	if _, err := h.opts.Temporal.SignalWithStartWorkflow(wctx, res.IncidentID, workflows.SignalAlert, alert, opts, workflows.IncidentWorkflowName, in); err != nil {
+	sctx, started := withStartedHolder(wctx)
+	if _, err := h.opts.Temporal.SignalWithStartWorkflow(sctx, res.IncidentID, workflows.SignalAlert, alert, opts, workflows.IncidentWorkflowName, in); err != nil {
 		return res, fmt.Errorf("signal-with-start %s: %w", res.IncidentID, err)
 	}
-	res.Result = "started_or_signalled"
+	res.Result = started.result()
+	if res.Result == ResultDelivered {
+		h.unknownOnce.Do(func() {
+			h.opts.Log.Warn("the Temporal client does not report whether SignalWithStart started a run; firing alerts are answered \"delivered\" (dial it with intake.StartedInterceptor)")
+		})
+	}
 	return res, nil
 }
 
