@@ -127,8 +127,18 @@ func TestListMemoCarriesPhaseThenOutcome(t *testing.T) {
 				fields[k] = p
 			}
 			s := incident.SummaryFromMemo("pool/memo", fields, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, st.StartedAt, st.ClosedAt)
-			if s.State != tt.outcome || s.Runbook != "pool" || s.Service != "demo" || s.Reason != tt.reason || s.Open() {
-				t.Errorf("summary = %+v, want state %s of runbook pool, service demo, not open", s, tt.outcome)
+			// Every case's alert resolves, so each incident closes resolved
+			// in the list, whatever its outcome; the outcome stays.
+			if s.State != incident.OutcomeResolved || s.Outcome != tt.outcome || s.Alert != "resolved" ||
+				s.Runbook != "pool" || s.Service != "demo" || s.Reason != tt.reason || s.Open() {
+				t.Errorf("summary = %+v, want state resolved, outcome %s, of runbook pool, service demo, not open", s, tt.outcome)
+			}
+			// The alert's resolution rides on the closing write: it adds no
+			// write that recorded histories do not have.
+			for i, up := range *ups {
+				if _, ok := up[incident.MemoAlert]; ok != (i == len(*ups)-1) {
+					t.Errorf("write %d of %d carries the alert: %t, want only the last", i+1, len(*ups), ok)
+				}
 			}
 		})
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -26,6 +25,7 @@ type incidentsOptions struct {
 	address, namespace, configPath string
 	asJSON                         bool
 	limit                          int
+	filter                         incident.ListFilter
 }
 
 // incidentsFlags declares the flags of the incidents commands; only list
@@ -37,13 +37,19 @@ func incidentsFlags(fs *flag.FlagSet, list bool) *incidentsOptions {
 	fs.StringVar(&o.configPath, "config", "", "engine config file; its temporal block overrides -address/-namespace")
 	fs.BoolVar(&o.asJSON, "json", false, "print JSON")
 	if list {
-		fs.IntVar(&o.limit, "limit", 50, "how many incidents")
+		fs.IntVar(&o.limit, "limit", 50, "how many incidents, newest first")
+		fs.StringVar(&o.filter.Outcome, "outcome", "", "only incidents in this state or with this outcome: "+strings.Join(incident.FilterStates(), ", "))
+		fs.StringVar(&o.filter.Runbook, "runbook", "", "only the incidents of this runbook")
+		fs.BoolVar(&o.filter.Open, "open", false, "only incidents without an outcome yet")
 	}
 	return o
 }
 
-const incidentsListDescription = "List incidents, open and recent, with their status and when " +
-	"they started and closed, straight from Temporal's visibility store."
+const incidentsListDescription = "List incidents, newest first, outcomes first: each one's state " +
+	"(resolved, escalated, grouped, stopped, or its phase while it has no outcome: diagnosing, " +
+	"awaiting approval, verifying...), the reason in short, its runbook and service, and its age. " +
+	"Read from Temporal's visibility store (each incident keeps this in its memo), so it costs " +
+	"one request per page however many incidents there are. -json keeps every field."
 
 // incidentsCommand is `firebreak incidents`: with no subcommand it lists,
 // as it always has, so it takes list's flags.
@@ -111,47 +117,56 @@ func runIncidents(ctx context.Context, sub string, o incidentsOptions, args []st
 	if sub == "show" {
 		return showIncident(ctx, c, args[0], o.asJSON, stdio)
 	}
-	return listIncidents(ctx, c, o.limit, o.asJSON, stdio)
+	return listIncidents(ctx, c, o.filter, o.limit, o.asJSON, stdio)
 }
 
-// IncidentSummary is one row of `firebreak incidents list`.
-type IncidentSummary struct {
-	ID      string    `json:"id"`
-	Status  string    `json:"status"`
-	Started time.Time `json:"started"`
-	Closed  time.Time `json:"closed,omitzero"`
-}
+// listScanMax bounds how many incidents one list reads from Temporal to
+// fill -limit rows: the filters on the memo run here, not on the server,
+// and a storm's 10,000 incidents must not make one `incidents list -outcome
+// grouped` read them all.
+const listScanMax = 5000
 
-func listIncidents(ctx context.Context, c client.Client, limit int, asJSON bool, stdio IO) int {
-	resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-		Query:    fmt.Sprintf("WorkflowType = '%s'", workflows.IncidentWorkflowName),
-		PageSize: int32(limit),
-	})
-	if err != nil {
-		fmt.Fprintf(stdio.Err, "firebreak incidents: list: %v\n", err)
+func listIncidents(ctx context.Context, c client.Client, f incident.ListFilter, limit int, asJSON bool, stdio IO) int {
+	if limit <= 0 {
+		fmt.Fprintln(stdio.Err, "firebreak incidents list: -limit must be at least 1")
 		return ExitError
 	}
-	rows := make([]IncidentSummary, 0, len(resp.Executions))
-	for _, e := range resp.Executions {
-		s := IncidentSummary{ID: e.Execution.WorkflowId, Status: statusName(e.Status), Started: e.StartTime.AsTime()}
-		if e.CloseTime != nil {
-			s.Closed = e.CloseTime.AsTime()
+	query, err := f.Query(workflows.IncidentWorkflowName)
+	if err != nil {
+		fmt.Fprintf(stdio.Err, "firebreak incidents list: %v\n", err)
+		return ExitError
+	}
+	rows := make([]incident.Summary, 0, min(limit, 100))
+	var token []byte
+	scanned := 0
+	for len(rows) < limit && scanned < listScanMax {
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Query: query, PageSize: int32(min(max(limit, 100), 1000)), NextPageToken: token,
+		})
+		if err != nil {
+			fmt.Fprintf(stdio.Err, "firebreak incidents list: %v\n", err)
+			return ExitError
 		}
-		rows = append(rows, s)
+		for _, e := range resp.Executions {
+			scanned++
+			if s := incident.SummaryFromExecution(e); f.Match(s) && len(rows) < limit {
+				rows = append(rows, s)
+			}
+		}
+		if token = resp.NextPageToken; len(token) == 0 {
+			break
+		}
 	}
 	if asJSON {
 		return writeJSON(stdio.Out, rows)
 	}
-	tw := tabwriter.NewWriter(stdio.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "INCIDENT\tSTATUS\tSTARTED\tCLOSED")
-	for _, r := range rows {
-		closed := "-"
-		if !r.Closed.IsZero() {
-			closed = r.Closed.UTC().Format(time.RFC3339)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Status, r.Started.UTC().Format(time.RFC3339), closed)
+	if err := incident.WriteList(stdio.Out, rows, time.Now()); err != nil {
+		fmt.Fprintf(stdio.Err, "firebreak incidents list: %v\n", err)
+		return ExitError
 	}
-	_ = tw.Flush()
+	if len(token) > 0 && len(rows) < limit {
+		fmt.Fprintf(stdio.Err, "firebreak incidents list: read the newest %d incidents; older ones were not searched\n", scanned)
+	}
 	return ExitOK
 }
 
@@ -196,55 +211,11 @@ func showIncident(ctx context.Context, c client.Client, id string, asJSON bool, 
 	if asJSON {
 		return writeJSON(stdio.Out, st)
 	}
-	writeRecord(stdio.Out, st)
+	if err := incident.WriteShow(stdio.Out, st); err != nil {
+		fmt.Fprintf(stdio.Err, "firebreak incidents: %v\n", err)
+		return ExitError
+	}
 	return ExitOK
-}
-
-func writeRecord(w io.Writer, st incident.State) {
-	fmt.Fprintf(w, "incident   %s\nrunbook    %s (sha256 %.12s)\nphase      %s\n", st.IncidentID, st.Runbook, st.RunbookSHA, st.Phase)
-	if st.Outcome != "" {
-		fmt.Fprintf(w, "outcome    %s: %s\n", st.Outcome, st.Reason)
-	}
-	fmt.Fprintf(w, "alert      %s %v (%d notifications)\n", st.AlertStatus, st.Alert.Labels, st.Notifications)
-	if st.DryRun {
-		fmt.Fprintln(w, "dry run    yes: nothing mutates")
-	}
-	for _, d := range st.Diagnosis {
-		if d.Error != "" {
-			fmt.Fprintf(w, "diagnosis  %s: error: %s\n", d.Name, d.Error)
-			continue
-		}
-		fmt.Fprintf(w, "diagnosis  %s = %g (%d series)\n", d.Name, d.Value, d.Series)
-	}
-	for _, a := range st.Actions {
-		fmt.Fprintf(w, "action     %s %s on %s: %d -> %d applied=%t dry_run=%t %s\n", a.Name, a.Kind, a.Target, a.Prior, a.Planned, a.Applied, a.DryRun, a.Error)
-	}
-	if a := st.Approval; a != nil {
-		fmt.Fprintf(w, "approval   %s: %s (%d of %d approvals)", a.ID, a.Status, a.Approvals(), a.MinApprovals)
-		for _, d := range a.Decisions {
-			fmt.Fprintf(w, "; %s %s via %s at %s", d.By, d.Decision, d.Via, d.At.UTC().Format(time.RFC3339))
-		}
-		fmt.Fprintln(w)
-	}
-	for _, e := range st.Escalations {
-		status := "delivered"
-		if e.Error != "" {
-			status = "failed: " + e.Error
-		}
-		fmt.Fprintf(w, "escalated  to %s: %s\n", e.Sink, status)
-	}
-	if n := len(st.Checks); n > 0 {
-		last := st.Checks[n-1]
-		fmt.Fprintf(w, "verify     %s after %d checks (last: %g passed=%t)\n", st.Verification, n, last.Value, last.Passed)
-	}
-	fmt.Fprintln(w, "timeline:")
-	for _, e := range st.Timeline {
-		fmt.Fprintf(w, "  %s  %-12s %s\n", e.At.UTC().Format("15:04:05.000"), e.Kind, e.Message)
-	}
-}
-
-func statusName(s enums.WorkflowExecutionStatus) string {
-	return strings.ToLower(strings.TrimPrefix(s.String(), "WORKFLOW_EXECUTION_STATUS_"))
 }
 
 func writeJSON(w io.Writer, v any) int {

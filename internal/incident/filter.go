@@ -12,7 +12,7 @@ import (
 // visibility can (the memo is not searchable); Match decides the rest for
 // each listed incident. A zero ListFilter keeps every incident.
 type ListFilter struct {
-	// Outcome keeps incidents whose DisplayState is this: an outcome
+	// Outcome keeps incidents whose DisplayState or outcome is this: an outcome
 	// (resolved, escalated, stopped, grouped), a phase of an incident
 	// without one (diagnosing, remediating, awaiting approval, verifying,
 	// escalating) or, for incidents without a memo or that ended without
@@ -162,7 +162,9 @@ func (f ListFilter) Match(s Summary) bool {
 	if f.Open && !s.Open() {
 		return false
 	}
-	if f.Outcome != "" && canonState(s.DisplayState()) != canonState(f.Outcome) {
+	// The state shown, or the outcome behind it: an incident escalated and
+	// then resolved is both "resolved" and "escalated".
+	if f.Outcome != "" && canonState(s.DisplayState()) != canonState(f.Outcome) && canonState(s.Outcome) != canonState(f.Outcome) {
 		return false
 	}
 	return true

@@ -23,6 +23,10 @@ const (
 	MemoReason = "firebreak.reason"
 	// MemoGroupedInto is the storm the incident was grouped into, if any.
 	MemoGroupedInto = "firebreak.grouped_into"
+	// MemoAlert is "resolved" when the incident closed because its alert
+	// resolved. It is written only with the closing view, so it adds no
+	// memo write of its own to any history.
+	MemoAlert = "firebreak.alert"
 )
 
 // ServiceLabel is the alert label that names the service an incident is
@@ -44,6 +48,9 @@ type ListView struct {
 	Outcome     string
 	Reason      string
 	GroupedInto string
+	// Alert is "resolved" once the incident is closed and its alert had
+	// resolved; empty before it closes.
+	Alert string
 }
 
 // ListViewOf is the list view of a record. It depends on nothing but st,
@@ -56,7 +63,18 @@ func ListViewOf(st State) ListView {
 		Outcome:     st.Outcome,
 		Reason:      Shorten(OneLine(HumanText(st.Reason)), MemoReasonMax),
 		GroupedInto: st.Storm,
+		Alert:       closingAlert(st),
 	}
+}
+
+// closingAlert is the Alert of the list view: set only in the closed
+// phase, together with the phase change, so that recorded histories see
+// no additional memo write.
+func closingAlert(st State) string {
+	if st.Phase == PhaseClosed && st.AlertStatus == "resolved" {
+		return "resolved"
+	}
+	return ""
 }
 
 // Memo returns the memo fields in which v differs from prev, the view
@@ -81,5 +99,6 @@ func (v ListView) Memo(prev ListView) map[string]any {
 	set(MemoOutcome, v.Outcome, prev.Outcome)
 	set(MemoReason, v.Reason, prev.Reason)
 	set(MemoGroupedInto, v.GroupedInto, prev.GroupedInto)
+	set(MemoAlert, v.Alert, prev.Alert)
 	return m
 }

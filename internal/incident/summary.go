@@ -29,6 +29,9 @@ type Summary struct {
 	Outcome     string `json:"outcome,omitempty"`
 	Reason      string `json:"reason,omitempty"`
 	GroupedInto string `json:"grouped_into,omitempty"`
+	// Alert is "resolved" when the incident closed because its alert
+	// resolved (see MemoAlert).
+	Alert string `json:"alert,omitempty"`
 	// Status is the workflow execution's status in Temporal (running,
 	// completed, terminated, ...): an incident lingers running after its
 	// outcome, waiting for its alert to resolve.
@@ -75,6 +78,7 @@ func SummaryFromMemo(id string, memo map[string]*commonpb.Payload, status enumsp
 		Outcome:     memoString(memo[MemoOutcome]),
 		Reason:      memoString(memo[MemoReason]),
 		GroupedInto: memoString(memo[MemoGroupedInto]),
+		Alert:       memoString(memo[MemoAlert]),
 		Status:      StatusName(status),
 		Started:     started,
 		Closed:      closed,
@@ -95,14 +99,21 @@ func memoString(p *commonpb.Payload) string {
 	return s
 }
 
-// DisplayState is the state a person reads: the outcome (resolved,
-// escalated, stopped, grouped) once there is one; otherwise the phase in
+// DisplayState is the state a person reads: resolved once the incident
+// closed because its alert resolved; the outcome (resolved, escalated,
+// stopped, grouped) once there is one; otherwise the phase in
 // words (diagnosing, remediating, awaiting approval, verifying,
 // escalating); and Temporal's status when the memo has no phase (an
 // incident from before the memo) or the execution ended without an
 // outcome (terminated, timed out, failed).
 func (s Summary) DisplayState() string {
 	switch {
+	case s.Alert == "resolved":
+		// Closed because its alert resolved: whatever firebreak's outcome
+		// was (escalated to people, grouped into a storm, stopped), the
+		// incident is over, and that is what a list reader asks first. The
+		// outcome stays in the reason (ListReason) and in -json.
+		return OutcomeResolved
 	case s.Outcome != "":
 		return s.Outcome
 	case s.Phase != "" && (s.Status == "" || s.Status == StatusRunning):
@@ -132,11 +143,25 @@ func WriteList(w io.Writer, rows []Summary, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATE\tREASON\tRUNBOOK\tSERVICE\tAGE")
 	for _, r := range rows {
-		reason := Shorten(OneLine(HumanText(r.Reason)), listReasonMax)
+		reason := Shorten(OneLine(r.ListReason()), listReasonMax)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", cell(r.ID), cell(r.DisplayState()), cell(reason),
 			cell(r.Runbook), cell(Shorten(r.Service, 40)), Age(r.Started, now))
 	}
 	return tw.Flush()
+}
+
+// ListReason is the REASON of the list: the outcome's reason, prefixed by
+// the outcome when the state shown is not that outcome (an incident
+// escalated, then closed when its alert resolved, reads "escalated: …").
+func (s Summary) ListReason() string {
+	reason := HumanText(s.Reason)
+	if s.Outcome != "" && s.Outcome != s.DisplayState() {
+		if reason == "" {
+			return s.Outcome
+		}
+		return s.Outcome + ": " + reason
+	}
+	return reason
 }
 
 // cell is a table cell: one line, no tabs, "-" when empty.

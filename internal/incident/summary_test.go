@@ -163,3 +163,29 @@ func TestWriteListGolden(t *testing.T) {
 	}
 	golden(t, "list.golden", b.Bytes())
 }
+
+// TestClosedByItsAlert: an incident that escalated and then closed when
+// its alert resolved lists as resolved, its reason says it escalated, and
+// both -outcome resolved and -outcome escalated find it.
+func TestClosedByItsAlert(t *testing.T) {
+	s := Summary{ID: "checkout-errors/1", Phase: PhaseClosed, Outcome: OutcomeEscalated, Reason: "diagnosis failed", Alert: "resolved", Status: "completed"}
+	if got := s.DisplayState(); got != OutcomeResolved {
+		t.Errorf("DisplayState = %q, want resolved", got)
+	}
+	if got := s.ListReason(); got != "escalated: diagnosis failed" {
+		t.Errorf("ListReason = %q", got)
+	}
+	for _, o := range []string{OutcomeResolved, OutcomeEscalated} {
+		if !(ListFilter{Outcome: o}).Match(s) {
+			t.Errorf("-outcome %s does not match %+v", o, s)
+		}
+	}
+	if (ListFilter{Outcome: OutcomeGrouped}).Match(s) || (ListFilter{Open: true}).Match(s) {
+		t.Errorf("-outcome grouped or -open matches %+v", s)
+	}
+	// Still lingering (no Alert yet): the outcome is the state.
+	s.Alert, s.Phase, s.Status = "", PhaseAwaitingResolution, StatusRunning
+	if got, reason := s.DisplayState(), s.ListReason(); got != OutcomeEscalated || reason != "diagnosis failed" {
+		t.Errorf("lingering: DisplayState %q, ListReason %q", got, reason)
+	}
+}
