@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	hcli "github.com/hashicorp/cli"
+	"github.com/mitchellh/go-wordwrap"
 )
 
 // Exit codes, as documented in the README: 0 success, 1 a finding, 2 a usage
@@ -226,7 +227,7 @@ func helpText(name string, c command) string {
 		b.WriteString(" " + c.args)
 	}
 	b.WriteString("\n\n")
-	for _, line := range wrap(c.description, 72) {
+	for _, line := range strings.Split(wordwrap.WrapString(c.description, 72), "\n") {
 		b.WriteString("  " + line + "\n")
 	}
 	if hasFlags {
@@ -279,27 +280,6 @@ func helpCommand() command {
 			}
 		},
 	}
-}
-
-// wrap splits text into lines of at most width bytes at spaces.
-func wrap(text string, width int) []string {
-	var lines []string
-	line := ""
-	for _, w := range strings.Fields(text) {
-		switch {
-		case line == "":
-			line = w
-		case len(line)+1+len(w) > width:
-			lines = append(lines, line)
-			line = w
-		default:
-			line += " " + w
-		}
-	}
-	if line != "" {
-		lines = append(lines, line)
-	}
-	return lines
 }
 
 // plural is "1 incident", "2 incidents".

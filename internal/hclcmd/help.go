@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/mitchellh/go-wordwrap"
 )
 
 // command describes one subcommand's help. Its flags come from newFlags,
@@ -24,7 +26,7 @@ type command struct {
 func (c command) help() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Usage: firebreak %s [flags] %s\n\n", c.name, c.args)
-	for _, line := range wrap(c.description, 72) {
+	for _, line := range strings.Split(wordwrap.WrapString(c.description, 72), "\n") {
 		b.WriteString("  " + line + "\n")
 	}
 	fs := c.newFlags()
@@ -64,25 +66,4 @@ func (c command) parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer
 func (c command) usageError(stderr io.Writer, msg string) int {
 	fmt.Fprintf(stderr, "firebreak %s: %s\n\n%s\n", c.name, msg, c.help())
 	return ExitUsage
-}
-
-// wrap splits text into lines of at most width bytes at spaces.
-func wrap(text string, width int) []string {
-	var lines []string
-	line := ""
-	for _, w := range strings.Fields(text) {
-		switch {
-		case line == "":
-			line = w
-		case len(line)+1+len(w) > width:
-			lines = append(lines, line)
-			line = w
-		default:
-			line += " " + w
-		}
-	}
-	if line != "" {
-		lines = append(lines, line)
-	}
-	return lines
 }

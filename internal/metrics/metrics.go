@@ -14,7 +14,7 @@ type Metrics struct {
 
 	WebhookRequests *prometheus.CounterVec   // by HTTP code
 	Refusals        *prometheus.CounterVec   // by reason: why a request or an alert was refused
-	Alerts          *prometheus.CounterVec   // by result: started, signalled, resolved, no_incident, unmatched
+	Alerts          *prometheus.CounterVec   // by result: started, signalled, resolved, no_open_incident, unmatched, delivered
 	IntakeDuration  prometheus.Histogram     // webhook request handling time
 	Incidents       *prometheus.CounterVec   // by runbook and outcome
 	Actions         *prometheus.CounterVec   // by kind and result
